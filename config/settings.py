@@ -1,0 +1,279 @@
+"""Lantern settings, read from the environment.
+
+Development defaults work out of the box (SQLite, a server-less broker, the offline
+provider). With DEBUG off, missing secrets stop start-up with ImproperlyConfigured naming
+the variable. Every variable is listed in the README with its default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG: bool = env.bool("DEBUG", default=True)
+TESTING: bool = env.bool("LANTERN_TESTING", default=False)
+
+
+def _required_in_production(name: str, dev_default: str) -> str:
+    value = env.str(name, default="")
+    if value:
+        return value
+    if DEBUG:
+        return dev_default
+    raise ImproperlyConfigured(f"{name} must be set when DEBUG is off.")
+
+
+SECRET_KEY = _required_in_production("SECRET_KEY", "dev-insecure-secret-key-change-me")
+# A Fernet key list, newest first; comma-separated. The development default is derived from a
+# fixed string so the demo works; production refuses to start without real keys.
+FIELD_ENCRYPTION_KEYS: list[str] = [
+    k.strip()
+    for k in _required_in_production(
+        "FIELD_ENCRYPTION_KEYS", "bGFudGVybi1kZXYtb25seS1ub3QtZm9yLXByb2QtMzI="
+    ).split(",")
+    if k.strip()
+]
+
+ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    # accounts first: its `migrate` command replaces Django's (runs as the owner role).
+    "accounts",
+    "tutoring",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
+    # Opens the request transaction in which the school context is set (see accounts/tenancy.py).
+    "accounts.tenancy.TenantTransactionMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.navigation",
+            ],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------
+
+DATABASE_URL: str = env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASE_OWNER_URL: str = env.str("DATABASE_OWNER_URL", default="")
+DATABASE_POOL: bool = env.bool("DATABASE_POOL", default=True)
+DATABASE_POOL_MAX_SIZE: int = env.int("DATABASE_POOL_MAX_SIZE", default=10)
+
+
+def _database(url: str) -> dict:
+    config = environ.Env.db_url_config(url)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Web and worker write at once in the demo: IMMEDIATE + a timeout avoids
+        # "database is locked" (WAL alone does not).
+        config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        return config
+    config["ENGINE"] = "django.db.backends.postgresql"
+    config["CONN_MAX_AGE"] = 0
+    if DATABASE_POOL:
+        config["OPTIONS"] = {
+            "pool": {"min_size": 0, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 30}
+        }
+    return config
+
+
+DATABASES = {"default": _database(DATABASE_URL)}
+
+
+def _credentials(url: str) -> tuple[str, str] | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return unquote(parts.username or ""), unquote(parts.password or "")
+
+
+# (user, password) of the role that runs migrations; None: migrations run as DATABASE_URL.
+DATABASE_OWNER_CREDENTIALS = _credentials(DATABASE_OWNER_URL)
+DATABASE_APP_ROLE = (_credentials(DATABASE_URL) or ("", ""))[0]
+
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+# --- Auth -----------------------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+INVITATION_TTL_DAYS: int = env.int("INVITATION_TTL_DAYS", default=7)
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lantern <no-reply@lantern.invalid>")
+
+# --- I18N -----------------------------------------------------------------------------------
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static ---------------------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Redis, Celery --------------------------------------------------------------------------
+
+REDIS_URL: str = env.str("REDIS_URL", default="")
+DEMO_BROKER_DIR = Path(env.str("DEMO_BROKER_DIR", default=str(BASE_DIR / ".demo" / "broker")))
+CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# The longest provider call (timeout x attempts within one task) must stay below this, or
+# Redis would hand a still-running task to a second worker.
+CELERY_VISIBILITY_TIMEOUT: int = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem transport: web and worker share one absolute folder for both
+    # directions (kombu's docstring has them backwards), plus processed/control folders.
+    for _sub in ("queue", "processed", "control"):
+        (DEMO_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(DEMO_BROKER_DIR / "queue"),
+        "data_folder_out": str(DEMO_BROKER_DIR / "queue"),
+        "processed_folder": str(DEMO_BROKER_DIR / "processed"),
+        "control_folder": str(DEMO_BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"tutoring.tasks.explanation_generate": {"queue": "llm"}}
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "sweep-explanations": {"task": "tutoring.tasks.explanations_sweep", "schedule": 60.0},
+}
+LLM_WORKER_CONCURRENCY: int = env.int("LLM_WORKER_CONCURRENCY", default=50)
+
+# --- LLM ------------------------------------------------------------------------------------
+
+OPENAI_API_KEY: str = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL: str = env.str("OPENAI_BASE_URL", default="")
+LLM_PROVIDER: str = env.str("LLM_PROVIDER", default="")  # openai | offline | "" (auto)
+LLM_MODEL: str = env.str("LLM_MODEL", default="gpt-4o-mini")
+LLM_TIMEOUT_SECONDS: float = env.float("LLM_TIMEOUT_SECONDS", default=60.0)
+LLM_MAX_ATTEMPTS: int = env.int("LLM_MAX_ATTEMPTS", default=5)
+LLM_PROMPT_TOKEN_BUDGET: int = env.int("LLM_PROMPT_TOKEN_BUDGET", default=3000)
+LLM_MAX_COMPLETION_TOKENS: int = env.int("LLM_MAX_COMPLETION_TOKENS", default=800)
+LLM_LEASE_SECONDS: int = env.int("LLM_LEASE_SECONDS", default=300)
+LLM_STALE_QUEUED_SECONDS: int = env.int("LLM_STALE_QUEUED_SECONDS", default=120)
+
+# --- Security -------------------------------------------------------------------------------
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- API ------------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Lantern API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Logging --------------------------------------------------------------------------------
+
+LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # httpx logs request lines; keep them out (URLs may carry ids, never keys, but noise).
+        "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
+    },
+}
+SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000")

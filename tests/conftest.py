@@ -1,0 +1,95 @@
+"""The test cast and the database set-up: migrations as the owner, tests as the runtime role.
+
+Cast: `school` and `other_school`; in `school` a `teacher`, two students (`student`,
+`other_student`) and a `school_admin`; an `outsider` who is a member of `other_school`
+only; `both_schools_user`, a school admin in both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.db import connection
+
+from accounts.database_roles import as_owner
+from accounts.models import Membership, School, User
+from tests.factories import SchoolFactory, UserFactory, member
+
+Role = Membership.Role
+
+
+def _grant_test_only_privileges() -> None:
+    """Test databases only: flushing after transactional tests needs TRUNCATE, and
+    `reset_sequences` needs UPDATE on sequences. Never granted in production (TRUNCATE
+    ignores RLS)."""
+    from django.conf import settings
+
+    if connection.vendor != "postgresql" or settings.DATABASE_OWNER_CREDENTIALS is None:
+        return
+    role = connection.ops.quote_name(settings.DATABASE_APP_ROLE)
+    with connection.cursor() as cursor:
+        cursor.execute(f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {role}")
+        cursor.execute(f"GRANT UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker,  # type: ignore[no-untyped-def]
+    django_db_keepdb: bool,
+    django_db_modify_db_settings: None,
+) -> Iterator[None]:
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock(), as_owner():
+        db_cfg = setup_databases(verbosity=0, interactive=False, keepdb=django_db_keepdb)
+        _grant_test_only_privileges()
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock(), as_owner():
+            teardown_databases(db_cfg, verbosity=0)
+
+
+@pytest.fixture
+def school(db: None) -> School:
+    return SchoolFactory(name="Riverside School", slug="riverside")
+
+
+@pytest.fixture
+def other_school(db: None) -> School:
+    return SchoolFactory(name="Hilltop Academy", slug="hilltop")
+
+
+@pytest.fixture
+def teacher(school: School) -> User:
+    return member(school, Role.TEACHER, email="teacher@riverside.test", full_name="Tess Teacher")
+
+
+@pytest.fixture
+def student(school: School) -> User:
+    return member(school, Role.STUDENT, email="alice@riverside.test", full_name="Alice Anders")
+
+
+@pytest.fixture
+def other_student(school: School) -> User:
+    return member(school, Role.STUDENT, email="bob@riverside.test", full_name="Bob Brown")
+
+
+@pytest.fixture
+def school_admin(school: School) -> User:
+    return member(school, Role.SCHOOL_ADMIN, email="admin@riverside.test", full_name="Ada Admin")
+
+
+@pytest.fixture
+def outsider(other_school: School) -> User:
+    return member(other_school, Role.SCHOOL_ADMIN, email="olga@hilltop.test", full_name="Olga O")
+
+
+@pytest.fixture
+def both_schools_user(school: School, other_school: School) -> User:
+    user = UserFactory(email="bea@both.test", full_name="Bea Both")
+    member(school, Role.SCHOOL_ADMIN, user=user)
+    member(other_school, Role.SCHOOL_ADMIN, user=user)
+    return user
