@@ -212,6 +212,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Workers consume both unless started with -Q (production runs an `llm` worker with the
+# threads pool and a small `default` worker; docs/operations.md).
+CELERY_TASK_QUEUES = {"default": {}, "llm": {}}
+# A broker that is down must not hang a request: the row is already committed as queued and
+# the sweeper re-enqueues it.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
 CELERY_TASK_ROUTES = {"tutoring.tasks.explanation_generate": {"queue": "llm"}}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {

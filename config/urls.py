@@ -9,7 +9,9 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", admin.site.urls),
+    path("api/v1/", include("config.api_urls")),
     path("", include("accounts.urls")),
+    path("", include("tutoring.urls")),
 ]
 
 if settings.DEBUG:  # pragma: no cover - development only

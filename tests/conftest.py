@@ -93,3 +93,64 @@ def both_schools_user(school: School, other_school: School) -> User:
     member(school, Role.SCHOOL_ADMIN, user=user)
     member(other_school, Role.SCHOOL_ADMIN, user=user)
     return user
+
+
+# --- The fake OpenAI server and a real Celery worker --------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _fake_openai_server() -> Iterator[object]:
+    from tests.fakes.openai_server import FakeOpenAI
+
+    server = FakeOpenAI(reply="A **fraction** is a part of a whole: $\\frac{1}{2}$ is one half.")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_llm(_fake_openai_server, settings):  # type: ignore[no-untyped-def]
+    """The fake OpenAI server, reset, with the platform pointed at it (provider `openai`)."""
+    import secrets
+
+    _fake_openai_server.reset()
+    settings.LLM_PROVIDER = "openai"
+    settings.OPENAI_API_KEY = "sk-test-" + secrets.token_hex(12)
+    settings.OPENAI_BASE_URL = _fake_openai_server.base_url
+    settings.LLM_TIMEOUT_SECONDS = 2.0
+    return _fake_openai_server
+
+
+@pytest.fixture
+def celery_worker_thread(transactional_db):  # type: ignore[no-untyped-def]
+    """A real Celery worker (threads pool) in this process, consuming this test's Redis
+    database. Tests using it are transactional: the worker must see committed rows."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    app.control.purge()
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=8,
+        perform_ping_check=False,
+        shutdown_timeout=10,
+        loglevel="WARNING",
+    ) as worker:
+        yield worker
+    app.control.purge()
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    """Poll until `predicate()` is truthy (returns it) or fail after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)

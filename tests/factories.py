@@ -44,3 +44,42 @@ def member(school: School, role: str, *, user: User | None = None, **user_fields
 
 
 __all__ = ["TEST_PASSWORD", "Membership", "SchoolFactory", "UserFactory", "member"]
+
+
+def published_lesson(school, teacher, students=(), **contract):  # type: ignore[no-untyped-def]
+    """A class taught by `teacher` with `students` enrolled and one published lesson with
+    an exercise (answer 3/5). Returns the lesson."""
+    from accounts.tenancy import school_context
+    from tutoring.services import lessons as svc
+
+    with school_context(school):
+        actor = Membership.objects.for_school(school).get(user=teacher)
+        classroom = svc.classroom_create(actor=actor, name=contract.pop("class_name", "Class 5B"))
+        for student in students:
+            svc.classroom_enroll(actor=actor, classroom=classroom, user=student)
+        fields = {
+            "title": "Fractions",
+            "objectives": "Add fractions with the same denominator",
+            "key_concepts": "numerator, denominator",
+            "material": "To add fractions with the same denominator, add the numerators and "
+            "keep the denominator: $\\frac{1}{5} + \\frac{2}{5} = \\frac{3}{5}$.",
+            "worked_examples": "$\\frac{2}{6} + \\frac{3}{6} = \\frac{5}{6}$",
+            "misconceptions": "Adding the denominators too.",
+            "language": "en",
+            "reading_level": "elementary",
+        }
+        fields.update(contract)
+        lesson = svc.lesson_create(actor=actor, classroom=classroom, **fields)
+        svc.exercise_save(
+            actor=actor,
+            lesson=lesson,
+            prompt="What is 1/5 + 2/5?",
+            answer_key="3/5",
+            accepted_answers=["three fifths"],
+        )
+        return svc.lesson_publish(actor=actor, lesson=lesson)
+
+
+def membership_of(school, user):  # type: ignore[no-untyped-def]
+    """The user's Membership in `school` (call inside the school's context)."""
+    return Membership.objects.for_school(school).select_related("school", "user").get(user=user)

@@ -364,6 +364,15 @@
     });
   });
 
+  /* ---------- Selects that submit their form (language switcher) ---------- */
+
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select && select.matches && select.matches("select[data-autosubmit]") && select.form) {
+      select.form.submit();
+    }
+  });
+
   /* ---------- Wiring ---------- */
 
   function enhance(root) {
