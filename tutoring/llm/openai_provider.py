@@ -1,0 +1,451 @@
+"""`Provider` backed by the official `openai` SDK (3.x, sync client) — the only module that
+imports `openai`.
+
+Works against api.openai.com and any OpenAI-compatible server (a school's proxy, the fake
+server in tests). The SDK's own retries are off: retrying is decided by the Celery layer
+from the typed errors raised here.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx2
+import openai
+from openai.types.chat import ChatCompletionChunk
+
+from tutoring.llm.base import (
+    Completion,
+    CompletionRequest,
+    LLMError,
+    LLMPermanentError,
+    LLMTransientError,
+    ModerationResult,
+    redact,
+)
+
+__all__ = ["DEFAULT_BASE_URL", "MODERATION_MODEL", "OpenAIProvider"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+MODERATION_MODEL = "omni-moderation-latest"
+
+_T = TypeVar("_T")
+
+# Errors the SDK can surface from a call or from iterating a stream. JSONDecodeError escapes
+# the SDK unwrapped when a 200 response claims JSON but is not; httpx2 errors can escape from
+# a stream that breaks after the response started.
+_SDK_FAILURES: tuple[type[Exception], ...] = (
+    openai.OpenAIError,
+    json.JSONDecodeError,
+    httpx2.HTTPError,
+)
+
+_MESSAGES: dict[str, str] = {
+    "rate_limited": "The AI service is busy right now. Please try again in a moment.",
+    "provider_unavailable": (
+        "The AI service is temporarily unavailable. Please try again in a moment."
+    ),
+    "timeout": "The AI service took too long to respond. Please try again.",
+    "malformed_response": "The AI service sent an incomplete answer. Please try again.",
+    "invalid_api_key": (
+        "The school's AI service key was rejected. Please ask a school administrator to "
+        "check the API key in the school settings."
+    ),
+    "missing_api_key": (
+        "No AI service key is configured for this school. Please ask a school administrator "
+        "to add one in the school settings."
+    ),
+    "permission_denied": (
+        "The school's AI service key is not allowed to use this model. Please ask a school "
+        "administrator to check the AI settings."
+    ),
+    "model_not_found": (
+        "The AI model configured for this school is not available. Please ask a school "
+        "administrator to check the AI settings."
+    ),
+    "quota_exhausted": (
+        "The school's AI service account has run out of credit. Please ask a school "
+        "administrator to check the billing settings with the AI provider."
+    ),
+    "context_too_long": (
+        "This conversation is too long for the AI model. Please start a new session or "
+        "shorten your question."
+    ),
+    "bad_request": "The AI service could not process this request.",
+    "provider_error": "The AI service returned an unexpected error.",
+}
+
+
+def _transient(code: str, detail: str, retry_after: float | None = None) -> LLMTransientError:
+    return LLMTransientError(code, _MESSAGES[code], detail=detail, retry_after=retry_after)
+
+
+def _permanent(code: str, detail: str) -> LLMPermanentError:
+    return LLMPermanentError(code, _MESSAGES[code], detail=detail)
+
+
+class _Secret:
+    """Holds the API key so that repr(), vars() dumps and debuggers show a mask, not the key."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+
+# One SDK client per (key, base URL): each owns an httpx2 connection pool, and sharing it
+# across threads and provider instances is what keeps connections warm. httpx2 clients are
+# thread-safe. Keyed by a key digest so the mapping itself never holds a key in its keys.
+_clients: dict[tuple[str, str], openai.OpenAI] = {}
+_clients_lock = threading.Lock()
+
+
+def _client_for(api_key: str, base_url: str) -> openai.OpenAI:
+    cache_key = (hashlib.sha256(api_key.encode()).hexdigest(), base_url)
+    with _clients_lock:
+        client = _clients.get(cache_key)
+        if client is None:
+            client = openai.OpenAI(
+                api_key=api_key,
+                # Explicit, so OPENAI_BASE_URL in the environment can never redirect a
+                # school's key somewhere else.
+                base_url=base_url,
+                max_retries=0,
+            )
+            _clients[cache_key] = client
+        return client
+
+
+class OpenAIProvider:
+    """Chat completions and moderation through the official SDK.
+
+    Thread-safe; cheap to construct (the SDK client and its pool are shared per key and
+    base URL). `timeout` bounds each wait for bytes from the server (not the whole
+    answer, so a long stream that keeps producing is not cut off); `connect_timeout` bounds
+    opening a connection. Every failure is raised as `LLMTransientError` or
+    `LLMPermanentError` whose messages never contain the key.
+    """
+
+    name = "openai"
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str | None,
+        *,
+        timeout: float = 60.0,
+        connect_timeout: float = 5.0,
+        max_retries: int = 0,
+    ) -> None:
+        if not api_key:
+            raise _permanent("missing_api_key", "OpenAIProvider constructed without an API key")
+        self._api_key = _Secret(api_key)
+        self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._timeout = openai.Timeout(timeout, connect=connect_timeout)
+        client = _client_for(api_key, self._base_url)
+        # Default 0: retries belong to the Celery layer. A non-zero value gets a copy of the
+        # client that shares the same connection pool.
+        self._client = client.with_options(max_retries=max_retries) if max_retries else client
+
+    def __repr__(self) -> str:
+        return (
+            f"OpenAIProvider(base_url={redact(self._base_url, self._api_key.reveal())!r}, "
+            f"timeout={self._timeout.read!r}, "
+            f"connect_timeout={self._timeout.connect!r})"
+        )
+
+    # -- public API --------------------------------------------------------------------
+
+    def complete(
+        self,
+        request: CompletionRequest,
+        *,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> Completion:
+        """Generate a completion; stream through `on_delta` when given.
+
+        Guarantees: streamed pieces arrive in order and concatenate to `content`; token
+        counts are the provider's, or estimates when it reports none. Raises
+        `LLMTransientError`/`LLMPermanentError`; exceptions from `on_delta` propagate
+        unchanged and close the stream. Not idempotent (each call is billed).
+        """
+        started = time.monotonic()
+        if on_delta is None:
+            return self._complete_once(request, started)
+        return self._complete_streaming(request, on_delta, started)
+
+    def moderate(self, text: str) -> ModerationResult:
+        """Classify `text` with `omni-moderation-latest`.
+
+        Returns every category score the provider reported, flagged ones always included.
+        Raises `LLMTransientError`/`LLMPermanentError`.
+        """
+        response = self._call(
+            lambda: self._client.moderations.create(
+                input=text,
+                model=MODERATION_MODEL,
+                timeout=self._timeout,
+            )
+        )
+        results = getattr(response, "results", None)
+        if not isinstance(results, list) or not results:
+            raise _transient("malformed_response", "moderation response without results")
+        result = results[0]
+        flagged = getattr(result, "flagged", None)
+        scores = _api_dict(getattr(result, "category_scores", None))
+        flags = _api_dict(getattr(result, "categories", None))
+        if not isinstance(flagged, bool):
+            raise _transient("malformed_response", "moderation result without `flagged`")
+        categories = {
+            name: float(score) for name, score in scores.items() if isinstance(score, int | float)
+        }
+        for name, is_flagged in flags.items():
+            # A flagged category must never disappear just because its score is missing.
+            if is_flagged is True and name not in categories:
+                categories[name] = 1.0
+        return ModerationResult(flagged=flagged, categories=categories)
+
+    # -- completions -------------------------------------------------------------------
+
+    def _params(self, request: CompletionRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": request.model,
+            "messages": request.messages,
+            # `max_tokens` is deprecated and rejected by reasoning models.
+            "max_completion_tokens": request.max_tokens,
+            "timeout": self._timeout,
+        }
+        if request.temperature is not None:
+            params["temperature"] = request.temperature
+        if request.safety_identifier:
+            params["safety_identifier"] = request.safety_identifier
+        return params
+
+    def _complete_once(self, request: CompletionRequest, started: float) -> Completion:
+        completion = self._call(
+            lambda: self._client.chat.completions.create(**self._params(request))
+        )
+        choices = getattr(completion, "choices", None)
+        if not isinstance(choices, list) or not choices:
+            raise _transient("malformed_response", "chat completion without choices")
+        message = getattr(choices[0], "message", None)
+        content = getattr(message, "content", None)
+        if content is None:
+            # A refusal arrives in its own field with `content` null; show it as the answer.
+            content = getattr(message, "refusal", None) or ""
+        if not isinstance(content, str):
+            raise _transient("malformed_response", "chat completion content is not text")
+        finish_reason = getattr(choices[0], "finish_reason", None)
+        return self._build(
+            request,
+            content=content,
+            model=getattr(completion, "model", None),
+            usage=getattr(completion, "usage", None),
+            request_id=getattr(completion, "_request_id", None),
+            finish_reason=finish_reason if isinstance(finish_reason, str) else None,
+            started=started,
+        )
+
+    def _complete_streaming(
+        self,
+        request: CompletionRequest,
+        on_delta: Callable[[str], None],
+        started: float,
+    ) -> Completion:
+        stream = self._call(
+            lambda: self._client.chat.completions.create(
+                **self._params(request),
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        )
+        request_id = stream.response.headers.get("x-request-id")
+        parts: list[str] = []
+        usage: object = None
+        model: object = None
+        finish_reason: str | None = None
+        with stream:
+            for chunk in self._chunks(iter(stream)):
+                model = getattr(chunk, "model", None) or model
+                usage = getattr(chunk, "usage", None) or usage
+                choices = getattr(chunk, "choices", None)
+                if not isinstance(choices, list):
+                    raise _transient("malformed_response", "stream chunk without choices")
+                for choice in choices:
+                    if getattr(choice, "index", 0) != 0:
+                        continue
+                    text = getattr(getattr(choice, "delta", None), "content", None)
+                    if isinstance(text, str) and text:
+                        parts.append(text)
+                        on_delta(text)
+                    reason = getattr(choice, "finish_reason", None)
+                    if isinstance(reason, str):
+                        finish_reason = reason
+        if finish_reason is None:
+            # Every complete stream ends its choice with a finish_reason; without one the
+            # text is a truncated answer that must not be stored as if it were whole.
+            raise _transient(
+                "malformed_response",
+                f"stream ended without finish_reason (request_id={request_id})",
+            )
+        return self._build(
+            request,
+            content="".join(parts),
+            model=model,
+            usage=usage,
+            request_id=request_id,
+            finish_reason=finish_reason,
+            started=started,
+        )
+
+    def _chunks(self, iterator: Iterator[ChatCompletionChunk]) -> Iterator[ChatCompletionChunk]:
+        """Yield stream chunks, translating SDK failures; the caller's code runs between
+        yields, so its own exceptions are never mistaken for provider failures."""
+        while True:
+            chunk = self._call(lambda: next(iterator, None), mid_stream=True)
+            if chunk is None:
+                return
+            yield chunk
+
+    def _build(
+        self,
+        request: CompletionRequest,
+        *,
+        content: str,
+        model: object,
+        usage: object,
+        request_id: object,
+        finish_reason: str | None,
+        started: float,
+    ) -> Completion:
+        prompt_tokens = getattr(usage, "prompt_tokens", None)
+        completion_tokens = getattr(usage, "completion_tokens", None)
+        cached_tokens = getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", 0)
+        if not isinstance(prompt_tokens, int) or not isinstance(completion_tokens, int):
+            # Some OpenAI-compatible servers omit usage; an estimate keeps budgets honest
+            # enough, and the warning tells operators their numbers are approximate.
+            logger.warning(
+                "LLM response without usage; estimating tokens (request_id=%s)", request_id
+            )
+            prompt_chars = sum(len(message.get("content") or "") for message in request.messages)
+            prompt_tokens = prompt_chars // 4
+            completion_tokens = len(content) // 4
+            cached_tokens = 0
+        return Completion(
+            content=content,
+            model=model if isinstance(model, str) and model else request.model,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cached_tokens=cached_tokens if isinstance(cached_tokens, int) else 0,
+            request_id=request_id if isinstance(request_id, str) else None,
+            finish_reason=finish_reason,
+            latency_ms=int((time.monotonic() - started) * 1000),
+        )
+
+    # -- error translation ---------------------------------------------------------------
+
+    def _call(self, operation: Callable[[], _T], *, mid_stream: bool = False) -> _T:
+        """Run one SDK operation, translating its failures into typed errors.
+
+        The typed error is raised outside the `except` block on purpose: it then carries no
+        `__context__`, so a traceback can never print the SDK exception (whose request holds
+        the Authorization header and whose message may quote the key).
+        """
+        try:
+            return operation()
+        except _SDK_FAILURES as exc:
+            failure = self._translate(exc, mid_stream=mid_stream)
+        raise failure
+
+    def _translate(self, exc: Exception, *, mid_stream: bool) -> LLMError:
+        detail = redact(f"{type(exc).__name__}: {exc}", self._api_key.reveal())
+        if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
+            return _transient("timeout", detail)
+        if isinstance(exc, openai.APIConnectionError | httpx2.HTTPError):
+            # A connection that drops after the answer started is a cut-off answer.
+            code = "malformed_response" if mid_stream else "provider_unavailable"
+            return _transient(code, detail)
+        if isinstance(exc, openai.APIStatusError):
+            return _translate_status(exc, detail)
+        if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError):
+            return _transient("malformed_response", detail)
+        if isinstance(exc, openai.APIError):
+            # An error event inside a stream (no HTTP status): the server failed mid-answer.
+            return _transient("provider_unavailable", detail)
+        return _permanent("provider_error", detail)
+
+
+def _translate_status(exc: openai.APIStatusError, detail: str) -> LLMError:
+    status = exc.status_code
+    code = exc.code or ""
+    kind = exc.type or ""
+    detail = f"{detail} (status={status}, request_id={exc.request_id})"
+    # OpenAI reports an empty prepaid balance as a 429, but retrying cannot refill it.
+    if "insufficient_quota" in (code, kind):
+        return _permanent("quota_exhausted", detail)
+    if status == 429:
+        return _transient("rate_limited", detail, _retry_after(exc.response.headers))
+    if status in (408, 409) or status >= 500:
+        return _transient("provider_unavailable", detail, _retry_after(exc.response.headers))
+    if status == 400 and (
+        code == "context_length_exceeded" or "maximum context length" in exc.message
+    ):
+        return _permanent("context_too_long", detail)
+    if status == 401:
+        return _permanent("invalid_api_key", detail)
+    if status == 403:
+        return _permanent("permission_denied", detail)
+    if status == 404:
+        return _permanent("model_not_found", detail)
+    return _permanent("bad_request", detail)
+
+
+def _retry_after(headers: httpx2.Headers) -> float | None:
+    """Seconds to wait from `retry-after-ms`, or `retry-after` as seconds or an HTTP date."""
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds is not None:
+        try:
+            return max(float(milliseconds) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def _api_dict(value: object) -> dict[str, Any]:
+    """A moderation sub-object as a dict keyed by API names (`self-harm`, not `self_harm`)."""
+    if isinstance(value, openai.BaseModel):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return value
+    return {}
