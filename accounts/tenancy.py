@@ -189,7 +189,12 @@ class TenantTransactionMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
+    # Probes must answer without a database (liveness) or check it themselves (readiness).
+    EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
+
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path in self.EXEMPT_PATHS:
+            return self.get_response(request)
         school_token = _active_school.set(None)
         cross_token = _cross_school.set(False)
         try:

@@ -7,6 +7,9 @@ import os
 
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 _worker_index = int(_worker[2:]) if _worker.startswith("gw") and _worker[2:].isdigit() else 0
+# Several test runs at once on one machine (developers in parallel): LANTERN_TEST_SLOT=N
+# gives each its own test database and Redis databases.
+_slot = int(os.environ.get("LANTERN_TEST_SLOT", "0"))
 
 os.environ.setdefault(
     "DATABASE_URL", "postgres://lantern_app:lantern_app_dev@127.0.0.1:5432/lantern"
@@ -15,7 +18,7 @@ os.environ.setdefault(
     "DATABASE_OWNER_URL", "postgres://lantern_owner:lantern_owner_dev@127.0.0.1:5432/lantern"
 )
 # One Redis database per xdist worker, so real Celery workers never take each other's tasks.
-os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{1 + _worker_index}")
+os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{1 + 2 * _slot + _worker_index}")
 os.environ.setdefault("LANTERN_TESTING", "1")
 os.environ.setdefault("LLM_PROVIDER", "offline")
 os.environ.pop("OPENAI_API_KEY", None)
@@ -24,3 +27,6 @@ from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+if _slot:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_lantern_slot{_slot}"}  # noqa: F405

@@ -1,0 +1,64 @@
+"""Domain errors of tutoring services: a machine-readable code and a readable message.
+
+Web views show `message`; the API's one error handler maps `code` and `status`.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class TutoringError(Exception):
+    code = "invalid"
+    status = 400
+    default_message = _("This request cannot be completed.")
+
+    def __init__(self, message: str | None = None, *, fields: dict[str, list[str]] | None = None):
+        self.message = str(message or self.default_message)
+        self.fields = fields or {}
+        super().__init__(self.message)
+
+
+class InvalidInput(TutoringError):
+    code = "invalid_input"
+
+
+class NotFound(TutoringError):
+    code = "not_found"
+    status = 404
+    default_message = _("Not found.")
+
+
+class PermissionDeniedError(TutoringError):
+    code = "permission_denied"
+    status = 403
+    default_message = _("You are not allowed to do this.")
+
+
+class LessonNotPublished(TutoringError):
+    code = "lesson_not_published"
+    status = 409
+    default_message = _("This lesson is not published yet.")
+
+
+class SessionNotYours(TutoringError):
+    code = "session_not_yours"
+    status = 404
+    default_message = _("Not found.")
+
+
+class BudgetExhausted(TutoringError):
+    code = "budget_exhausted"
+    status = 429
+    default_message = _("The tutor's budget is used up for now. Ask your teacher.")
+
+
+class ProviderUnavailable(TutoringError):
+    code = "provider_unavailable"
+    status = 503
+    default_message = _("The tutor is busy. Your question is saved and will be answered.")
+
+
+class Conflict(TutoringError):
+    code = "conflict"
+    status = 409

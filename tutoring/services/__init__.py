@@ -1,0 +1,1 @@
+"""Tutoring services: every write goes through here (see ../shared/STYLE.md)."""

@@ -1,0 +1,373 @@
+"""The worker side of the explanation pipeline. Idempotent under duplicate delivery.
+
+claim    one transaction: conditional UPDATE queued -> running (attempt + 1, lease), build
+         the prompt, check the budget under the school's settings lock and reserve the
+         estimate.
+call     outside any transaction, the pooled connection given back first; deltas go to
+         Redis as they arrive.
+finish   one transaction: UPDATE guarded by (status=running, attempt=claimed attempt) ->
+         succeeded | failed | back to queued for a retry; the usage row and the tutor's
+         message are written only when that UPDATE wins, so a second worker, a duplicate
+         message or a retried task never produces a second result or a second charge.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import School
+from accounts.tenancy import cross_school, school_context
+from tutoring.errors import BudgetExhausted
+from tutoring.llm import (
+    Completion,
+    CompletionRequest,
+    LLMError,
+    LLMPermanentError,
+    LLMTransientError,
+)
+from tutoring.models import Explanation, Message, UsageEntry
+from tutoring.prompts import build_prompt
+from tutoring.services.budgets import budget_check, cost_microdollars, school_settings_get
+from tutoring.services.explanations import student_context, tries_on_exercise
+from tutoring.services.providers import ProviderChoice, provider_for_school
+from tutoring.streaming import DeltaPublisher
+
+logger = logging.getLogger(__name__)
+Status = Explanation.Status
+
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_MAX_SECONDS = 300.0
+HISTORY_TURNS_LOADED = 400  # the prompt trims to its token budget; this bounds the read
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # "succeeded" | "failed" | "blocked" | "retry" | "skipped"
+    retry_in: float | None = None
+
+
+@dataclass
+class _Claim:
+    explanation: Explanation
+    attempt: int
+    request: CompletionRequest
+    choice: ProviderChoice
+    prompt_version: str
+
+
+def backoff_seconds(attempt: int, retry_after: float | None) -> float:
+    """Exponential backoff with full jitter; a provider's Retry-After is a floor."""
+    exp = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * (2 ** max(0, attempt - 1)))
+    delay = random.uniform(exp / 2, exp)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return min(delay, BACKOFF_MAX_SECONDS)
+
+
+def _claimable(now: object) -> Q:
+    queued = Q(status=Status.QUEUED) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    expired = Q(status=Status.RUNNING, lease_until__lt=now)
+    return queued | expired
+
+
+def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
+    with school_context(school):
+        now = timezone.now()
+        rows = Explanation.objects.for_school(school)
+        row = school_settings_get(school, lock=True)
+        won = rows.filter(_claimable(now), pk=explanation_id).update(
+            status=Status.RUNNING,
+            attempt=F("attempt") + 1,
+            lease_until=now + timedelta(seconds=settings.LLM_LEASE_SECONDS),
+            started_at=now,
+            reserved_tokens=0,
+        )
+        if not won:
+            return Outcome("skipped")
+        explanation = rows.select_related("session", "lesson_version", "exercise").get(
+            pk=explanation_id
+        )
+        attempt = explanation.attempt
+        if attempt > settings.LLM_MAX_ATTEMPTS:
+            _finish_failed(
+                school,
+                explanation,
+                attempt,
+                "gave_up",
+                _("The tutor could not answer after several tries. Please ask again later."),
+            )
+            return Outcome("failed")
+        try:
+            choice = provider_for_school(school, row)
+        except LLMPermanentError as exc:
+            _finish_failed(school, explanation, attempt, exc.code, exc.user_message)
+            return Outcome("failed")
+        request, prompt_version = _build_request(school, explanation, choice, row.ai_policy_text)
+        estimate = request_estimate(request)
+        try:
+            budget_check(
+                school=school,
+                student_id=None if explanation.is_preview else explanation.student_id,
+                estimate=estimate,
+                lock=False,  # the settings row is already locked above
+            )
+        except BudgetExhausted as exc:
+            _finish_failed(school, explanation, attempt, exc.code, exc.message)
+            return Outcome("failed")
+        rows.filter(pk=explanation_id, attempt=attempt).update(
+            reserved_tokens=estimate, provider=choice.name, model=choice.model
+        )
+    return _Claim(explanation, attempt, request, choice, prompt_version)
+
+
+def request_estimate(request: CompletionRequest) -> int:
+    from tutoring.tokens import count_message_tokens
+
+    return count_message_tokens(request.messages, request.model) + request.max_tokens
+
+
+def _build_request(
+    school: School, explanation: Explanation, choice: ProviderChoice, policy: str
+) -> tuple[CompletionRequest, str]:
+    session = explanation.session
+    history_rows = list(
+        Message.objects.for_school(school)
+        .filter(session=session, created_at__lt=explanation.queued_at)
+        .exclude(explanation=explanation)
+        .order_by("-created_at", "-id")
+        .values_list("role", "content")[:HISTORY_TURNS_LOADED]
+    )
+    history_rows.reverse()
+    tries = 0
+    student_answer = ""
+    if explanation.exercise_attempt_id and explanation.exercise_id:
+        attempt = explanation.exercise_attempt
+        student_answer = attempt.answer if attempt else ""
+        tries = tries_on_exercise(school, explanation.student_id, explanation.exercise_id)
+    student = student_context(session)
+    built = build_prompt(
+        school_policy=policy,
+        lesson=explanation.lesson_version,
+        student=student,
+        history=history_rows,
+        question=explanation.question,
+        kind=explanation.kind,
+        exercise=explanation.exercise,
+        student_answer=student_answer,
+        tries_on_exercise=tries,
+        model=choice.model,
+        token_budget=settings.LLM_PROMPT_TOKEN_BUDGET,
+    )
+    request = CompletionRequest(
+        messages=built.messages,
+        model=choice.model,
+        max_tokens=settings.LLM_MAX_COMPLETION_TOKENS,
+        safety_identifier=student.pseudonym,
+        grounding=built.grounding,
+    )
+    return request, built.prompt_version
+
+
+def explanation_generate(*, school_id: int, explanation_id: int) -> Outcome:
+    """Generate one explanation. Safe to call any number of times for the same row.
+
+    Returns what happened; `retry` carries the delay after which the caller re-enqueues.
+    Never raises for provider errors (they become retry/failed outcomes).
+    """
+    school = School.objects.get(pk=school_id)
+    claimed = _claim(school, explanation_id)
+    if isinstance(claimed, Outcome):
+        return claimed
+    # Give the pooled connection back before the slow call: 100 calls in flight must not
+    # hold 100 database connections.
+    close_old_connections()
+    connection.close()
+
+    publisher = DeltaPublisher(str(claimed.explanation.public_id))
+    if claimed.attempt > 1:
+        publisher.reset()
+    publisher.status(Status.RUNNING)
+    try:
+        completion = claimed.choice.provider.complete(claimed.request, on_delta=publisher.delta)
+    except LLMTransientError as exc:
+        return _after_transient(school, claimed, exc, publisher)
+    except LLMError as exc:
+        outcome = _fail(school, claimed, exc.code, exc.user_message, exc.detail)
+        publisher.done(outcome.status)
+        return outcome
+    except Exception as exc:  # a bug or an unexpected library error: retry, capped
+        logger.exception("explanation %s: unexpected provider error", explanation_id)
+        transient = LLMTransientError(
+            "internal_error",
+            _("Something went wrong while writing this explanation."),
+            detail=type(exc).__name__,
+        )
+        return _after_transient(school, claimed, transient, publisher)
+    outcome = _finish_succeeded(school, claimed, completion)
+    publisher.done(outcome.status)
+    return outcome
+
+
+def _after_transient(
+    school: School, claimed: _Claim, exc: LLMTransientError, publisher: DeltaPublisher
+) -> Outcome:
+    if claimed.attempt >= settings.LLM_MAX_ATTEMPTS:
+        outcome = _fail(school, claimed, exc.code, exc.user_message, exc.detail)
+        publisher.done(outcome.status)
+        return outcome
+    delay = backoff_seconds(claimed.attempt, exc.retry_after)
+    with school_context(school):
+        won = (
+            Explanation.objects.for_school(school)
+            .filter(pk=claimed.explanation.pk, status=Status.RUNNING, attempt=claimed.attempt)
+            .update(
+                status=Status.QUEUED,
+                next_attempt_at=timezone.now() + timedelta(seconds=delay),
+                lease_until=None,
+                reserved_tokens=0,
+                retry_count=F("retry_count") + 1,
+                error_code=exc.code,
+                last_error_detail=f"{exc.code}: {exc.detail}"[:300],
+            )
+        )
+    logger.info(
+        "explanation %s attempt %s: %s, retry in %.1fs",
+        claimed.explanation.pk,
+        claimed.attempt,
+        exc.code,
+        delay,
+    )
+    publisher.status(Status.QUEUED)
+    return Outcome("retry", retry_in=delay) if won else Outcome("skipped")
+
+
+def _fail(school: School, claimed: _Claim, code: str, message: str, detail: str = "") -> Outcome:
+    with school_context(school):
+        won = _finish_failed(school, claimed.explanation, claimed.attempt, code, message, detail)
+    return Outcome("failed") if won else Outcome("skipped")
+
+
+def _finish_failed(
+    school: School,
+    explanation: Explanation,
+    attempt: int,
+    code: str,
+    message: str,
+    detail: str = "",
+) -> bool:
+    return bool(
+        Explanation.objects.for_school(school)
+        .filter(pk=explanation.pk, status=Status.RUNNING, attempt=attempt)
+        .update(
+            status=Status.FAILED,
+            error_code=code[:40],
+            error_message=str(message),
+            last_error_detail=f"{code}: {detail}"[:300],
+            reserved_tokens=0,
+            lease_until=None,
+            finished_at=timezone.now(),
+        )
+    )
+
+
+def _finish_succeeded(school: School, claimed: _Claim, completion: Completion) -> Outcome:
+    explanation = claimed.explanation
+    with school_context(school):
+        row = school_settings_get(school)
+        cost = cost_microdollars(row, completion.prompt_tokens, completion.completion_tokens)
+        won = (
+            Explanation.objects.for_school(school)
+            .filter(pk=explanation.pk, status=Status.RUNNING, attempt=claimed.attempt)
+            .update(
+                status=Status.SUCCEEDED,
+                content=completion.content,
+                provider=claimed.choice.name,
+                model=completion.model or claimed.choice.model,
+                prompt_version=claimed.prompt_version,
+                messages_sent=claimed.request.messages,
+                prompt_tokens=completion.prompt_tokens,
+                completion_tokens=completion.completion_tokens,
+                cached_tokens=completion.cached_tokens,
+                cost_microdollars=cost,
+                latency_ms=completion.latency_ms,
+                provider_request_id=(completion.request_id or "")[:200],
+                reserved_tokens=0,
+                lease_until=None,
+                error_code="",
+                error_message="",
+                finished_at=timezone.now(),
+            )
+        )
+        if not won:
+            return Outcome("skipped")
+        UsageEntry.objects.for_school(school).create(
+            school=school,
+            explanation_id=explanation.pk,
+            student_id=None if explanation.is_preview else explanation.student_id,
+            is_preview=explanation.is_preview,
+            provider=claimed.choice.name,
+            model=completion.model or claimed.choice.model,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            cost_microdollars=cost,
+        )
+        Message.objects.for_school(school).create(
+            school=school,
+            session_id=explanation.session_id,
+            role=Message.Role.TUTOR,
+            content=completion.content,
+            explanation_id=explanation.pk,
+        )
+    return Outcome("succeeded")
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    requeued: int
+    failed: int
+
+
+def explanations_sweep() -> tuple[SweepResult, list[tuple[int, int]]]:
+    """Find explanations a lost message or a dead worker left behind.
+
+    Returns the (school_id, explanation_id) pairs to enqueue again: queued rows older than
+    LLM_STALE_QUEUED_SECONDS whose retry time has come, and running rows whose lease
+    expired. Rows past the attempt cap are failed with a readable message.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.LLM_STALE_QUEUED_SECONDS)
+    # cross-school: the sweeper is an operator task over every school's pipeline.
+    with cross_school("sweeper scans every school's stuck explanations"):
+        rows = Explanation.objects.unscoped_cross_school()
+        capped = rows.filter(
+            Q(status=Status.QUEUED) | Q(status=Status.RUNNING, lease_until__lt=now),
+            attempt__gte=settings.LLM_MAX_ATTEMPTS,
+        ).update(
+            status=Status.FAILED,
+            error_code="gave_up",
+            error_message=_("The tutor could not answer after several tries. Please ask again."),
+            reserved_tokens=0,
+            finished_at=now,
+        )
+        due = list(
+            rows.filter(
+                (
+                    Q(status=Status.QUEUED, queued_at__lt=stale)
+                    & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+                )
+                | Q(status=Status.QUEUED, next_attempt_at__lte=now - timedelta(seconds=60))
+                | Q(status=Status.RUNNING, lease_until__lt=now)
+            ).values_list("school_id", "pk")[:5000]
+        )
+    return SweepResult(requeued=len(due), failed=capped), due

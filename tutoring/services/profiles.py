@@ -1,0 +1,37 @@
+"""Student profiles: what personalizes explanations."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, User
+from tutoring.errors import InvalidInput
+from tutoring.models import StudentProfile
+from tutoring.models.lessons import ReadingLevel
+
+EDITABLE = ("grade", "preferred_language", "reading_level", "interests", "accommodations")
+
+
+def profile_get_or_create(*, school_member: Membership, user: User | None = None) -> StudentProfile:
+    """The student's profile in the member's school, created empty on first use."""
+    user = user or school_member.user
+    profile, _created = StudentProfile.objects.for_school(school_member.school).get_or_create(
+        user=user, defaults={"school": school_member.school}
+    )
+    return profile
+
+
+def profile_update(*, actor: Membership, profile: StudentProfile, **fields: str) -> StudentProfile:
+    """Students edit their own profile; teachers and admins may edit any in their school."""
+    if profile.user_id != actor.user_id and not actor.has_role(Membership.Role.TEACHER):
+        raise InvalidInput(_("You can only change your own profile."))
+    reading_level = fields.get("reading_level")
+    if reading_level and reading_level not in ReadingLevel.values:
+        raise InvalidInput(
+            _("Unknown reading level."), fields={"reading_level": [_("Choose a listed level.")]}
+        )
+    for name in EDITABLE:
+        if name in fields:
+            setattr(profile, name, str(fields[name]).strip()[:300])
+    profile.save()
+    return profile

@@ -1,0 +1,5 @@
+"""Web URLs under /s/<school_slug>/, one module per audience."""
+
+from tutoring.views import school_admin, student, teacher
+
+urlpatterns = [*student.urlpatterns, *teacher.urlpatterns, *school_admin.urlpatterns]

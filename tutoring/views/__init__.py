@@ -1,0 +1,1 @@
+"""Web pages: student (student.py), teacher (teacher.py), school admin (school_admin.py)."""
