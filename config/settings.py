@@ -59,7 +59,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +172,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# In development and the demo, serve static files straight from the source folders.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -262,13 +267,65 @@ if not DEBUG:
 
 # --- API ------------------------------------------------------------------------------------
 
+# Kept in this section so the API's settings stay in one place.
+from datetime import timedelta  # noqa: E402
+
+API_THROTTLE_ASK_USER: str = env.str("API_THROTTLE_ASK_USER", default="30/min")
+API_THROTTLE_ASK_SCHOOL: str = env.str("API_THROTTLE_ASK_SCHOOL", default="600/min")
+API_THROTTLE_AUTH: str = env.str("API_THROTTLE_AUTH", default="20/min")
+# How long a retry waits for the first request with the same Idempotency-Key to finish
+# before it is told 409 `idempotency_in_progress`.
+API_IDEMPOTENCY_WAIT_SECONDS: float = env.float("API_IDEMPOTENCY_WAIT_SECONDS", default=2.0)
+
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.LanternAutoSchema",
+    # JWT first: its WWW-Authenticate header makes unauthenticated answers 401, not 403.
+    # Sessions let a signed-in person try the API from the docs page.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "ask_user": API_THROTTLE_ASK_USER,
+        "ask_school": API_THROTTLE_ASK_SCHOOL,
+        "auth": API_THROTTLE_AUTH,
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=30)),
+    # Each refresh returns a new refresh token and blacklists the old one, so a stolen
+    # refresh token stops working as soon as either party uses it.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "AUTH_HEADER_TYPES": ("Bearer",),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lantern API",
+    "DESCRIPTION": (
+        "REST API v1 for Lantern's mobile apps. Sign in at `/api/v1/auth/token`, send "
+        "`Authorization: Bearer <access>`; school resources live under "
+        "`/api/v1/schools/{school_slug}/`. Errors share one envelope "
+        '`{"error": {"code", "message", "fields"}}`. Guide: docs/api.md.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package: served by us, no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tutoring.api.stream.add_stream_to_schema",
+    ],
 }
 
 # --- Logging --------------------------------------------------------------------------------

@@ -34,8 +34,7 @@ class Command(BaseCommand):
             self.style.SUCCESS("Demo school ready." if created else "Demo school already seeded.")
         )
         self.stdout.write(
-            "\nSign in at http://127.0.0.1:8000/ with any of these (password: "
-            f"{password}):\n"
+            f"\nDemo logins (password: {password}):\n"
             "  teacher@demo.lantern.test   teacher\n"
             "  admin@demo.lantern.test     school admin\n"
             + "".join(f"  {s['email']:<28}student\n" for s in STUDENTS)
