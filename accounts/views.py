@@ -9,7 +9,7 @@ from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -40,7 +40,21 @@ class HomeView(LoginRequiredMixin, TemplateView):
 
 
 class SchoolHomeView(SchoolViewMixin, TemplateView):
+    """Each role's start page: students their lessons, teachers and admins their dashboard
+    (this plain page only while that page does not exist)."""
+
     template_name = "accounts/school_home.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        is_student = self.membership.role == Membership.Role.STUDENT
+        try:
+            url = reverse(
+                "student_dashboard" if is_student else "teacher_dashboard",
+                kwargs={"school_slug": self.school.slug},
+            )
+        except NoReverseMatch:
+            return super().get(request, *args, **kwargs)
+        return HttpResponseRedirect(url)
 
 
 class MembersView(SchoolViewMixin, View):

@@ -38,7 +38,7 @@ def test_invitee_sets_a_password_and_joins_with_the_invited_role(client, school_
     with school_context(school):
         membership = Membership.objects.get(user__email="newteacher@riverside.test")
     assert membership.role == "teacher"
-    assert client.get("/s/riverside/").status_code == 200
+    assert client.get("/s/riverside/", follow=True).status_code == 200
 
 
 def test_invitation_link_works_only_once(client, school_admin):
