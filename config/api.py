@@ -1,0 +1,537 @@
+"""The base of REST API v1: one error envelope, pagination, throttles, the base views.
+
+Every API error has one shape, whatever raised it (a serializer, a service's domain error,
+DRF's authentication, a throttle, a 404 from the school door):
+
+    {"error": {"code": "budget_exhausted", "message": "…", "fields": {"question": ["…"]}}}
+
+`code` is stable and machine-readable (docs/api.md lists them), `message` is translated
+and can be shown to a person, `fields` maps input fields to their problems (empty when the
+error is not about one field).
+
+School-scoped views subclass `SchoolApiView`: the token says who, the URL says which
+school, and `accounts.access.school_access()` (the one door) checks the membership on every
+call, right after DRF has authenticated the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.cache import BaseCache, caches
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken
+
+from accounts.access import SchoolSuspended, school_access
+from accounts.models import Membership, School
+from accounts.services import AccountsError
+from accounts.tenancy import set_db_user
+from tutoring.errors import TutoringError
+
+logger = logging.getLogger(__name__)
+
+# --- The error envelope ---------------------------------------------------------------------
+
+
+class ApiError(exceptions.APIException):
+    """An API-level error with a stable code (idempotency conflicts, suspended schools)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        status_code: int,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.error_code = code
+        self.headers = dict(headers or {})
+
+
+# AccountsError carries only a code; these are the ones that are not a plain 400.
+ACCOUNTS_ERROR_STATUS: dict[str, int] = {
+    "not_found": 404,
+    "already_member": 409,
+    "slug_taken": 409,
+    "own_role": 409,
+    "own_membership": 409,
+}
+
+# DRF's own exceptions, by class (most specific first), to our codes.
+_DRF_CODES: Sequence[tuple[type[exceptions.APIException], str]] = (
+    (InvalidToken, "token_invalid"),
+    (exceptions.NotAuthenticated, "not_authenticated"),
+    (exceptions.AuthenticationFailed, "not_authenticated"),
+    (exceptions.PermissionDenied, "permission_denied"),
+    (exceptions.NotFound, "not_found"),
+    (exceptions.MethodNotAllowed, "method_not_allowed"),
+    (exceptions.NotAcceptable, "not_acceptable"),
+    (exceptions.UnsupportedMediaType, "unsupported_media_type"),
+    (exceptions.Throttled, "throttled"),
+    (exceptions.ParseError, "parse_error"),
+)
+
+
+def error_body(code: str, message: str, fields: Mapping[str, list[str]] | None = None) -> dict:
+    return {"error": {"code": code, "message": str(message), "fields": dict(fields or {})}}
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    fields: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    return Response(error_body(code, message, fields), status=status_code, headers=headers)
+
+
+def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested validation detail -> {"field.sub": ["message", …]} (lists by index)."""
+    if isinstance(detail, Mapping):
+        flat: dict[str, list[str]] = {}
+        for name, value in detail.items():
+            key = f"{prefix}.{name}" if prefix else str(name)
+            flat.update(_flatten_fields(value, key))
+        return flat
+    if (
+        isinstance(detail, list)
+        and detail
+        and not all(isinstance(item, str | exceptions.ErrorDetail) for item in detail)
+    ):
+        flat = {}
+        for index, value in enumerate(detail):
+            flat.update(_flatten_fields(value, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    items = detail if isinstance(detail, list) else [detail]
+    return {prefix or api_settings.NON_FIELD_ERRORS_KEY: [str(item) for item in items]}
+
+
+def _validation_response(exc: exceptions.ValidationError) -> Response:
+    fields = _flatten_fields(exc.detail)
+    general = fields.pop(api_settings.NON_FIELD_ERRORS_KEY, [])
+    message = general[0] if general else _("Some fields are not valid: see `fields`.")
+    return error_response(400, "invalid_input", message, fields)
+
+
+def _drf_code(exc: exceptions.APIException) -> str:
+    if isinstance(exc, exceptions.AuthenticationFailed) and not isinstance(exc, InvalidToken):
+        codes = exc.get_codes()
+        if codes == "no_active_account":
+            return "invalid_credentials"
+        if codes in ("user_not_found", "user_inactive", "token_not_valid"):
+            return "token_invalid"
+    for cls, code in _DRF_CODES:
+        if isinstance(exc, cls):
+            return code
+    return str(exc.default_code)
+
+
+def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
+    """Map every exception to the error envelope (REST_FRAMEWORK["EXCEPTION_HANDLER"])."""
+    if isinstance(exc, TutoringError):
+        # Every 404 says only "not found": "it exists but is not yours" is itself a leak.
+        code = "not_found" if exc.status == 404 else exc.code
+        return error_response(exc.status, code, exc.message, exc.fields)
+    if isinstance(exc, AccountsError):
+        return error_response(ACCOUNTS_ERROR_STATUS.get(exc.code, 400), exc.code, exc.message)
+    if isinstance(exc, SchoolSuspended):
+        return error_response(
+            403, "school_suspended", _("This school is suspended. Contact your school.")
+        )
+    if isinstance(exc, ApiError):
+        return error_response(exc.status_code, exc.error_code, str(exc.detail), headers=exc.headers)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(_("Not found."))
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(_("Your role in this school does not allow this."))
+    if isinstance(exc, exceptions.ValidationError):
+        return _validation_response(exc)
+    if isinstance(exc, exceptions.APIException):
+        headers: dict[str, str] = {}
+        if auth_header := getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = auth_header
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+            message = _("Too many requests. Try again in %(n)s seconds.") % {
+                "n": headers["Retry-After"]
+            }
+        else:
+            message = _api_message(exc)
+        return error_response(exc.status_code, _drf_code(exc), message, headers=headers)
+    # A bug. The envelope keeps mobile clients parsing; the 5xx makes the request
+    # middleware roll the transaction back, and the traceback goes to the log.
+    view = context.get("view")
+    logger.exception("unhandled error in %s", type(view).__name__ if view else "api")
+    return error_response(500, "server_error", _("Something went wrong on our side. Try again."))
+
+
+def _api_message(exc: exceptions.APIException) -> str:
+    detail = exc.detail
+    if isinstance(detail, list | dict):
+        return str(exc.default_detail)
+    return str(detail)
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any URL under /api/v1/ that matches no endpoint: the envelope, not an HTML page."""
+    return JsonResponse(error_body("not_found", _("No such endpoint.")), status=404)
+
+
+# --- Schema components for errors --------------------------------------------------------
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, machine-readable code (docs/api.md).")
+    message = serializers.CharField(help_text="Translated text that can be shown to a person.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Problems per input field (`field.sub` for nested ones); may be empty.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+# What each error status means across the API, with one example each (schema only).
+ERROR_RESPONSES: dict[int, tuple[str, dict]] = {
+    400: (
+        "Invalid input (`invalid_input`, with `fields`), unreadable JSON (`parse_error`) or "
+        "a rule of the request (see `code`).",
+        error_body("invalid_input", "Type a question first.", {"question": ["Required."]}),
+    ),
+    401: (
+        "Not signed in (`not_authenticated`), a bad or expired token (`token_invalid`) or "
+        "wrong credentials (`invalid_credentials`).",
+        error_body("not_authenticated", "Authentication credentials were not provided."),
+    ),
+    403: (
+        "Your role in this school does not allow this (`permission_denied`), or the school "
+        "is suspended (`school_suspended`).",
+        error_body("permission_denied", "Your role in this school does not allow this."),
+    ),
+    404: (
+        "No such school or object, or not one you may see (`not_found`): the same answer "
+        "either way.",
+        error_body("not_found", "Not found."),
+    ),
+    409: (
+        "The Idempotency-Key was used with another request (`idempotency_key_reused`) or "
+        "that request is still running (`idempotency_in_progress`), or the object's state "
+        "does not allow this (see `code`).",
+        error_body(
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request.",
+        ),
+    ),
+    429: (
+        "Too many requests (`throttled`, wait `Retry-After` seconds) or the tutor's budget "
+        "is used up (`budget_exhausted`).",
+        error_body("throttled", "Too many requests. Try again in 12 seconds."),
+    ),
+}
+
+
+def _error_response_schema(code: int) -> OpenApiResponse:
+    description, example = ERROR_RESPONSES[code]
+    return OpenApiResponse(
+        ErrorSerializer,
+        description=description,
+        examples=[OpenApiExample(f"Error {code}", value=example, response_only=True)],
+    )
+
+
+class LanternAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema plus what every Lantern endpoint shares: the error
+    responses each kind of view can give, and the Idempotency-Key header on POSTs."""
+
+    def _errors(self) -> dict[int, OpenApiResponse]:
+        view = self.view
+        method = self.method.upper()
+        codes: set[int] = set()
+        if method in ("POST", "PUT", "PATCH") or self._has_query_filters():
+            codes.add(400)
+        permissions = list(view.permission_classes)
+        if permissions and not any(issubclass(p, AllowAny) for p in permissions):
+            codes.add(401)
+        if isinstance(view, SchoolApiView):
+            codes.update({403, 404})
+        if is_idempotent(view, method):
+            codes.add(409)
+        if view.throttle_classes:
+            codes.add(429)
+        codes.update(getattr(view, "extra_error_statuses", {}).get(method, ()))
+        return {code: _error_response_schema(code) for code in sorted(codes)}
+
+    def _has_query_filters(self) -> bool:
+        """Query parameters beyond paging are validated: a bad value is a 400."""
+        return any(
+            isinstance(parameter, OpenApiParameter)
+            and parameter.location == OpenApiParameter.QUERY
+            and parameter.name not in ("page", "page_size")
+            for parameter in self.get_override_parameters()
+        )
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        # `@extend_schema(responses=…)` replaces get_response_serializers(), so the shared
+        # error responses are added here, after the declared ones.
+        bodies = super()._get_response_bodies(direction)  # type: ignore[arg-type]
+        for code, serializer in self._errors().items():
+            if str(code) not in bodies:
+                bodies[str(code)] = self._get_response_for_code(
+                    serializer, str(code), direction=direction
+                )
+        return dict(sorted(bodies.items()))
+
+    def get_operation_id(self) -> str:
+        # From the view's name: `ExplanationRequestApi.post` -> `explanation_request_post`;
+        # stable, unique and readable in generated mobile clients.
+        name = type(self.view).__name__.removesuffix("Api")
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        return f"{snake}_{self.method.lower()}"
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        if is_idempotent(self.view, self.method.upper()):
+            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+        return parameters
+
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name="Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    type=str,
+    description=(
+        "A unique value per intended operation (a UUID). Retrying with the same key and "
+        "body replays the first response with `Idempotent-Replayed: true` and creates "
+        "nothing new; the same key with another body is refused with 409 "
+        "`idempotency_key_reused`. Kept 24 hours. 1-200 characters of A-Z a-z 0-9 . _ : -"
+    ),
+)
+
+
+def is_idempotent(view: Any, method: str) -> bool:
+    handler = getattr(view, method.lower(), None)
+    return bool(getattr(handler, "idempotent", False))
+
+
+class JWTScheme(OpenApiAuthenticationExtension):
+    """Names the bearer scheme `jwt` in the schema (used by the docs' Authorize button)."""
+
+    target_class = "rest_framework_simplejwt.authentication.JWTAuthentication"
+    name = "jwt"
+    priority = 1
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+# --- Pagination ----------------------------------------------------------------------------
+
+
+class ApiPagination(PageNumberPagination):
+    """`?page=N&page_size=M` (at most 100) -> {count, next, previous, results}.
+
+    Every paginated list has a total order (created time, then id) so pages never skip or
+    repeat rows while new ones are added.
+    """
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+# --- Throttles -----------------------------------------------------------------------------
+
+
+def _raw_key(key: str, key_prefix: str, version: int) -> str:
+    return key
+
+
+@lru_cache(maxsize=1)
+def api_cache() -> BaseCache:
+    """Counters and idempotency records shared by every web process: Redis when
+    configured (production, tests), else the default cache (the one-process demo)."""
+    if settings.REDIS_URL:
+        from django.core.cache.backends.redis import RedisCache
+
+        return RedisCache(settings.REDIS_URL, {"KEY_FUNCTION": _raw_key})
+    return caches["default"]
+
+
+class _SettingsRateThrottle(SimpleRateThrottle):
+    """Reads its rate from settings on every request (DRF's copy is frozen at import), so
+    operators and tests can change REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]."""
+
+    cache_format = "throttle:%(scope)s:%(ident)s"
+
+    def __init__(self) -> None:
+        self.cache = api_cache()
+        super().__init__()
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class AskUserThrottle(_SettingsRateThrottle):
+    """Questions per user (any school)."""
+
+    scope = "ask_user"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        if not request.user or not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class AskSchoolThrottle(_SettingsRateThrottle):
+    """Questions per school: one school's burst cannot starve the workers for the rest."""
+
+    scope = "ask_school"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        school = getattr(view, "school", None)
+        if school is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": school.pk}
+
+
+class AuthThrottle(_SettingsRateThrottle):
+    """Sign-in and refresh attempts per client address (password guessing)."""
+
+    scope = "auth"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+# --- Base views ----------------------------------------------------------------------------
+
+
+class ApiView(APIView):
+    """Base of API views that need a signed-in user but no school (`/me`)."""
+
+    permission_classes = [IsAuthenticated]
+    # status codes an endpoint can answer beyond the defaults, per method (for the schema)
+    extra_error_statuses: ClassVar[dict[str, tuple[int, ...]]] = {}
+
+    def perform_authentication(self, request: Request) -> None:
+        super().perform_authentication(request)
+        if request.user and request.user.is_authenticated:
+            # JWT authentication happens here, after the request middleware: let the
+            # database know the user so they can read their own memberships (RLS).
+            set_db_user(request.user.pk)
+
+
+class SchoolApiView(ApiView):
+    """Base of every view under /api/v1/schools/<school_slug>/.
+
+    Sets `self.school` and `self.membership`. Declare `required_role` (the lowest role
+    allowed) on the view. Anonymous -> 401; not a member or no such school -> 404 (the
+    same answer, so slugs cannot be probed); role too low -> 403; suspended -> 403.
+    """
+
+    required_role: ClassVar[str] = Membership.Role.STUDENT
+    school: School
+    membership: Membership
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # DRF's order (negotiation, authentication, permissions, throttles) with the school
+        # resolved after authentication and before throttles, which may count per school.
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
+            request
+        )
+        request.version, request.versioning_scheme = self.determine_version(
+            request, *args, **kwargs
+        )
+        self.perform_authentication(request)
+        self.check_permissions(request)
+        self.school, self.membership = school_access(
+            user=request.user,  # type: ignore[arg-type]
+            slug=kwargs["school_slug"],
+            required_role=self.required_role,
+        )
+        self.check_throttles(request)
+
+
+_PAGINATED: dict[type[serializers.BaseSerializer], type[serializers.Serializer]] = {}
+
+
+def paginated(serializer: type[serializers.BaseSerializer]) -> type[serializers.Serializer]:
+    """The schema of one page of `serializer` items (component `Paginated<Name>List`)."""
+    if serializer not in _PAGINATED:
+        name = serializer.__name__.removesuffix("Serializer")
+        _PAGINATED[serializer] = type(
+            f"Paginated{name}ListSerializer",
+            (serializers.Serializer,),
+            {
+                "__doc__": f"One page of {name} items, in a stable order.",
+                "count": serializers.IntegerField(help_text="Items on all pages."),
+                "next": serializers.URLField(
+                    allow_null=True, help_text="The next page, or null on the last."
+                ),
+                "previous": serializers.URLField(
+                    allow_null=True, help_text="The previous page, or null on the first."
+                ),
+                "results": serializer(many=True),
+            },
+        )
+    return _PAGINATED[serializer]
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="Page number, from 1."),
+    OpenApiParameter("page_size", int, description="Items per page (default 20, at most 100)."),
+]
+
+
+def paginate(view: APIView, request: Request, queryset: Any, serializer: type) -> Response:
+    """One page of `queryset` rendered with `serializer` (the view's paginator)."""
+    paginator = ApiPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True).data)
+
+
+__all__ = [
+    "ApiError",
+    "ApiPagination",
+    "ApiView",
+    "AskSchoolThrottle",
+    "AskUserThrottle",
+    "AuthThrottle",
+    "ErrorSerializer",
+    "LanternAutoSchema",
+    "SchoolApiView",
+    "api_cache",
+    "api_exception_handler",
+    "api_not_found",
+    "error_body",
+    "error_response",
+    "PAGE_PARAMETERS",
+    "paginate",
+    "paginated",
+]

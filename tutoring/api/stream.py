@@ -1,0 +1,161 @@
+"""GET /api/v1/schools/<slug>/explanations/<id>/stream: an explanation as Server-Sent Events.
+
+The events are the web page's (tutoring/views/stream.py, reused here, not rewritten):
+`delta` {"text"} with `id:` = characters sent so far, `status` {"status", "label"},
+`reset` {} (a retry began: drop the text), `done` {"status", "label", "html", "text"}.
+Resume after a dropped connection with `Last-Event-ID: <characters you have>` (or
+`?last_event_id=`): nothing you already have is sent again.
+
+A plain async Django view, not DRF (DRF has no async views): an open stream then costs no
+thread while it waits. It authenticates the bearer token itself and goes through the same
+one door (`school_access`) as every other view, inside `_open_stream`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from accounts.access import SchoolSuspended
+from config.api import error_body
+from tutoring.views.stream import _event_stream, _open_stream
+
+STREAM_PATH = "/api/v1/schools/{school_slug}/explanations/{explanation_id}/stream"
+
+
+def _bearer_user(request: HttpRequest) -> Any:
+    """The user of a valid `Authorization: Bearer` token, None without one; raises
+    AuthenticationFailed (InvalidToken) for a bad one."""
+    found = JWTAuthentication().authenticate(request)  # type: ignore[arg-type]
+    return found[0] if found else None
+
+
+def _error(status: int, code: str, message: str, **headers: str) -> JsonResponse:
+    response = JsonResponse(error_body(code, message), status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _resume_from(request: HttpRequest) -> int:
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id", "")
+    return int(raw) if raw.isdigit() else 0
+
+
+async def explanation_stream_api(
+    request: HttpRequest, school_slug: str, explanation_id: Any
+) -> HttpResponse:
+    if request.method != "GET":
+        return _error(405, "method_not_allowed", _("Only GET is allowed here."), Allow="GET")
+    try:
+        user = await sync_to_async(_bearer_user)(request)
+    except AuthenticationFailed:
+        return _error(
+            401,
+            "token_invalid",
+            _("The token is invalid or expired."),
+            WWW_Authenticate='Bearer realm="api"',
+        )
+    if user is None:
+        # A signed-in browser (the docs page) may use its session instead of a token.
+        session_user = await request.auser()
+        user = session_user if session_user.is_authenticated else None
+    if user is None:
+        return _error(
+            401,
+            "not_authenticated",
+            _("Authentication credentials were not provided."),
+            WWW_Authenticate='Bearer realm="api"',
+        )
+    try:
+        start = await sync_to_async(_open_stream)(user, school_slug, str(explanation_id))
+    except Http404:
+        return _error(404, "not_found", _("Not found."))
+    except SchoolSuspended:
+        return _error(403, "school_suspended", _("This school is suspended. Contact your school."))
+    response = StreamingHttpResponse(
+        _event_stream(start, _resume_from(request)), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    # Proxies (nginx) must pass each event on at once rather than buffer the response.
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+explanation_stream_api.csrf_exempt = True  # type: ignore[attr-defined]  # GET only, token auth
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def add_stream_to_schema(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: document the stream, which is not a DRF view."""
+    result.setdefault("paths", {})[STREAM_PATH] = {
+        "get": {
+            "operationId": "explanation_stream_get",
+            "summary": "Watch an explanation being written (Server-Sent Events)",
+            "description": (
+                '`text/event-stream`. Events: `delta` data {"text"} with `id:` = characters '
+                'sent so far; `status` data {"status", "label"}; `reset` data {} (a retry '
+                'began: clear the text); `done` data {"status", "label", "html", '
+                '"text"} (`html` sanitized), after which the server closes the stream. '
+                "Comments (`: keep-alive`) arrive while nothing happens. Reconnect with "
+                "`Last-Event-ID` to resume; a stream lasts at most 5 minutes."
+            ),
+            "tags": ["asking the tutor"],
+            "parameters": [
+                {
+                    "name": "school_slug",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+                },
+                {
+                    "name": "explanation_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "format": "uuid"},
+                },
+                {
+                    "name": "Last-Event-ID",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 0},
+                    "description": "Characters already received: resume after them.",
+                },
+            ],
+            "security": [{"jwt": []}, {"cookieAuth": []}],
+            "responses": {
+                "200": {
+                    "description": "The event stream.",
+                    "content": {
+                        "text/event-stream": {
+                            "schema": {"type": "string"},
+                            "example": (
+                                "retry: 2000\n\nid: 12\nevent: delta\n"
+                                'data: {"text": "A fraction "}\n\nevent: done\n'
+                                'data: {"status": "succeeded", "label": "Answered", '
+                                '"html": "<p>A fraction …</p>", "text": "A fraction …"}\n\n'
+                            ),
+                        }
+                    },
+                },
+                "401": _error_response("Not signed in, or the token is invalid."),
+                "403": _error_response("The school is suspended."),
+                "404": _error_response("No such school, explanation, or not yours."),
+            },
+        }
+    }
+    return result
+
+
+__all__ = ["add_stream_to_schema", "explanation_stream_api"]
