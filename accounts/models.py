@@ -142,3 +142,8 @@ class Invitation(SchoolOwnedModel):
 
 
 __all__ = ["Invitation", "Membership", "ROLE_RANK", "School", "User"]
+
+# The audit trail lives in its own module; importing it here registers the model.
+from accounts.audit import AuditEvent  # noqa: E402
+
+__all__ += ["AuditEvent"]

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditEvent, audit_record
 from accounts.models import Invitation, Membership, School, User
 from accounts.tenancy import school_context
 
@@ -63,8 +64,17 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
         raise AccountsError(_("No such member."), code="not_found")
     if membership.pk == actor.pk and role != Membership.Role.SCHOOL_ADMIN:
         raise AccountsError(_("You cannot change your own role."), code="own_role")
+    previous = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    if previous != role:
+        audit_record(
+            school=actor.school,
+            action=AuditEvent.Action.ROLE_CHANGED,
+            actor=actor,
+            target=membership.user.email,
+            details={"from": previous, "to": role},
+        )
     return membership
 
 
@@ -75,8 +85,17 @@ def membership_set_active(
         raise AccountsError(_("No such member."), code="not_found")
     if membership.pk == actor.pk:
         raise AccountsError(_("You cannot deactivate yourself."), code="own_membership")
+    changed = membership.is_active != is_active
     membership.is_active = is_active
     membership.save(update_fields=["is_active"])
+    if changed:
+        audit_record(
+            school=actor.school,
+            action=AuditEvent.Action.MEMBER_STATUS_CHANGED,
+            actor=actor,
+            target=membership.user.email,
+            details={"is_active": is_active},
+        )
     return membership
 
 

@@ -1,5 +1,169 @@
-"""REST API v1 (mounted at /api/v1/)."""
+"""REST API v1 (mounted at /api/v1/). Guide: docs/api.md; schema: openapi/schema.yaml."""
 
-from django.urls import URLPattern
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-urlpatterns: list[URLPattern] = []
+from accounts import api as accounts_api
+from config.api import api_not_found
+from tutoring.api import school_admin, student, teacher
+from tutoring.api.stream import explanation_stream_api
+
+school_patterns = [
+    # Student
+    path("classes", student.ClassListApi.as_view(), name="api-classes"),
+    path("lessons", student.LessonListApi.as_view(), name="api-lessons"),
+    path("lessons/<uuid:lesson_id>", student.LessonDetailApi.as_view(), name="api-lesson"),
+    path(
+        "exercises/<uuid:exercise_id>/attempts",
+        student.ExerciseAttemptApi.as_view(),
+        name="api-exercise-attempts",
+    ),
+    path(
+        "attempts/<uuid:attempt_id>/explain",
+        student.ExplainMyAnswerApi.as_view(),
+        name="api-attempt-explain",
+    ),
+    path("sessions", student.SessionListApi.as_view(), name="api-sessions"),
+    path("sessions/<uuid:session_id>", student.SessionDetailApi.as_view(), name="api-session"),
+    path(
+        "sessions/<uuid:session_id>/questions",
+        student.ExplanationRequestApi.as_view(),
+        name="api-session-questions",
+    ),
+    path(
+        "explanations/<uuid:explanation_id>",
+        student.ExplanationDetailApi.as_view(),
+        name="api-explanation",
+    ),
+    path(
+        "explanations/<uuid:explanation_id>/stream",
+        explanation_stream_api,
+        name="api-explanation-stream",
+    ),
+    path(
+        "explanations/<uuid:explanation_id>/feedback",
+        student.ExplanationFeedbackApi.as_view(),
+        name="api-explanation-feedback",
+    ),
+    path(
+        "explanations/<uuid:explanation_id>/retry",
+        student.ExplanationRetryApi.as_view(),
+        name="api-explanation-retry",
+    ),
+    path("profile", student.ProfileApi.as_view(), name="api-profile"),
+    # Teacher
+    path("teaching/classes", teacher.TeachingClassListApi.as_view(), name="api-teaching-classes"),
+    path(
+        "teaching/classes/<uuid:classroom_id>",
+        teacher.TeachingClassDetailApi.as_view(),
+        name="api-teaching-class",
+    ),
+    path(
+        "teaching/classes/<uuid:classroom_id>/students",
+        teacher.RosterApi.as_view(),
+        name="api-teaching-roster",
+    ),
+    path(
+        "teaching/classes/<uuid:classroom_id>/students/<uuid:enrolment_id>",
+        teacher.RosterEntryApi.as_view(),
+        name="api-teaching-roster-entry",
+    ),
+    path("teaching/lessons", teacher.TeachingLessonListApi.as_view(), name="api-teaching-lessons"),
+    path(
+        "teaching/lessons/<uuid:lesson_id>",
+        teacher.TeachingLessonDetailApi.as_view(),
+        name="api-teaching-lesson",
+    ),
+    path(
+        "teaching/lessons/<uuid:lesson_id>/versions",
+        teacher.LessonVersionListApi.as_view(),
+        name="api-teaching-lesson-versions",
+    ),
+    path(
+        "teaching/lessons/<uuid:lesson_id>/publish",
+        teacher.LessonPublishApi.as_view(),
+        name="api-teaching-lesson-publish",
+    ),
+    path(
+        "teaching/lessons/<uuid:lesson_id>/unpublish",
+        teacher.LessonUnpublishApi.as_view(),
+        name="api-teaching-lesson-unpublish",
+    ),
+    path(
+        "teaching/lessons/<uuid:lesson_id>/exercises",
+        teacher.ExerciseListApi.as_view(),
+        name="api-teaching-exercises",
+    ),
+    path(
+        "teaching/exercises/<uuid:exercise_id>",
+        teacher.ExerciseDetailApi.as_view(),
+        name="api-teaching-exercise",
+    ),
+    path(
+        "teaching/transcripts", teacher.TranscriptListApi.as_view(), name="api-teaching-transcripts"
+    ),
+    path(
+        "teaching/transcripts/<uuid:session_id>",
+        teacher.TranscriptDetailApi.as_view(),
+        name="api-teaching-transcript",
+    ),
+    path("teaching/usage", teacher.UsageApi.as_view(), name="api-teaching-usage"),
+    # School admin
+    path("admin/members", accounts_api.MemberListApi.as_view(), name="api-admin-members"),
+    path(
+        "admin/members/<uuid:member_id>",
+        accounts_api.MemberDetailApi.as_view(),
+        name="api-admin-member",
+    ),
+    path(
+        "admin/invitations", accounts_api.InvitationListApi.as_view(), name="api-admin-invitations"
+    ),
+    path(
+        "admin/invitations/<uuid:invitation_id>/revoke",
+        accounts_api.InvitationRevokeApi.as_view(),
+        name="api-admin-invitation-revoke",
+    ),
+    path(
+        "admin/invitations/<uuid:invitation_id>/resend",
+        accounts_api.InvitationResendApi.as_view(),
+        name="api-admin-invitation-resend",
+    ),
+    path("admin/budget", school_admin.BudgetApi.as_view(), name="api-admin-budget"),
+    path(
+        "admin/provider-keys",
+        school_admin.ProviderKeyListApi.as_view(),
+        name="api-admin-provider-keys",
+    ),
+    path(
+        "admin/provider-keys/<uuid:key_id>/activate",
+        school_admin.ProviderKeyActivateApi.as_view(),
+        name="api-admin-provider-key-activate",
+    ),
+    path(
+        "admin/provider-keys/<uuid:key_id>/revoke",
+        school_admin.ProviderKeyRevokeApi.as_view(),
+        name="api-admin-provider-key-revoke",
+    ),
+]
+
+urlpatterns = [
+    path("auth/token", accounts_api.TokenObtainApi.as_view(), name="api-token"),
+    path("auth/token/refresh", accounts_api.TokenRefreshApi.as_view(), name="api-token-refresh"),
+    path("auth/logout", accounts_api.LogoutApi.as_view(), name="api-logout"),
+    path("me", accounts_api.MeApi.as_view(), name="api-me"),
+    path("schools/<slug:school_slug>/", include(school_patterns)),
+    path("schools/<slug:school_slug>/", include("tutoring.api.safety")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "docs/",
+        # The split view loads its start-up script from a URL (no inline script), and our
+        # template drops drf-spectacular's inline <style>: the page works under the site's
+        # CSP (`script-src 'self'; style-src 'self'`) with assets from drf-spectacular-sidecar.
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", template_name="api/swagger_ui.html"
+        ),
+        name="api-docs",
+    ),
+    # Anything else under /api/v1/: the error envelope, not the site's HTML 404 page.
+    re_path(r"^.*$", api_not_found),
+]

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +78,8 @@ MIDDLEWARE = [
     "config.middleware.SecurityHeadersMiddleware",
     # Opens the request transaction in which the school context is set (see accounts/tenancy.py).
     "accounts.tenancy.TenantTransactionMiddleware",
+    # Turns a sign-in lockout into its 429 answer (accounts/lockout.py); axes wants it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -121,6 +124,9 @@ def _database(url: str) -> dict:
         config["OPTIONS"] = {
             "pool": {"min_size": 0, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 30}
         }
+        # The pool checks a connection before lending it, so connections that died while
+        # idle (PostgreSQL restarted, a proxy dropped them) are replaced, not handed out.
+        config["CONN_HEALTH_CHECKS"] = True
     return config
 
 
@@ -209,6 +215,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        # kombu's Redis transport with a fix: busy workers survive Redis restarts.
+        CELERY_BROKER_TRANSPORT = "config.redis_broker:Transport"
+        # A Redis that hangs (rather than refusing connections) must not hang a publish
+        # from a web request either; the worker's own blocking reads poll every second.
+        CELERY_BROKER_TRANSPORT_OPTIONS |= {"socket_timeout": 5, "socket_connect_timeout": 2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -216,10 +228,27 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "default"
+# A worker keeps reconnecting to a broker that is down for as long as it takes (Celery's
+# default gives up after 100 tries, about 45 minutes); generations already running go on
+# and finish in the database meanwhile.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# SIGTERM: warm shutdown (stop taking tasks, let running ones finish). A second signal
+# (cold shutdown) still gives running tasks this long, and then hands unacknowledged
+# messages, countdown retries included, back to Redis at once instead of after the
+# visibility timeout.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT: float = env.float(
+    "CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=20.0
+)
+CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
+# Prefixed queue names let several deployments (or test runs) share one broker vhost; the
+# workers' `-Q` must use the same names.
+CELERY_QUEUE_PREFIX: str = env.str("CELERY_QUEUE_PREFIX", default="")
+CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_QUEUE_PREFIX}default"
+LLM_QUEUE = f"{CELERY_QUEUE_PREFIX}llm"
 # Workers consume both unless started with -Q (production runs an `llm` worker with the
 # threads pool and a small `default` worker; docs/operations.md).
-CELERY_TASK_QUEUES = {"default": {}, "llm": {}}
+CELERY_TASK_QUEUES = {CELERY_TASK_DEFAULT_QUEUE: {}, LLM_QUEUE: {}}
 # A broker that is down must not hang a request: the row is already committed as queued and
 # the sweeper re-enqueues it.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
@@ -229,10 +258,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
-CELERY_TASK_ROUTES = {"tutoring.tasks.explanation_generate": {"queue": "llm"}}
+CELERY_TASK_ROUTES = {"tutoring.tasks.explanation_generate": {"queue": LLM_QUEUE}}
 CELERY_TIMEZONE = "UTC"
+CELERY_IMPORTS = ["tutoring.safety.tasks"]  # autodiscovery finds only <app>.tasks
 CELERY_BEAT_SCHEDULE = {
     "sweep-explanations": {"task": "tutoring.tasks.explanations_sweep", "schedule": 60.0},
+    "purge-transcripts": {"task": "tutoring.safety.tasks.transcripts_purge", "schedule": 86400.0},
 }
 LLM_WORKER_CONCURRENCY: int = env.int("LLM_WORKER_CONCURRENCY", default=50)
 
@@ -243,7 +274,13 @@ OPENAI_BASE_URL: str = env.str("OPENAI_BASE_URL", default="")
 LLM_PROVIDER: str = env.str("LLM_PROVIDER", default="")  # openai | offline | "" (auto)
 LLM_MODEL: str = env.str("LLM_MODEL", default="gpt-4o-mini")
 LLM_TIMEOUT_SECONDS: float = env.float("LLM_TIMEOUT_SECONDS", default=60.0)
-LLM_MAX_ATTEMPTS: int = env.int("LLM_MAX_ATTEMPTS", default=5)
+# Transient provider errors retry with exponential backoff (base x 2^(attempt-1), jittered to
+# half..full, capped, never shorter than the provider's Retry-After). The defaults keep a
+# question retrying for about 4 to 8 minutes of provider outage before it fails
+# (docs/operations.md); meanwhile it stays `queued` with `error_code` set.
+LLM_MAX_ATTEMPTS: int = env.int("LLM_MAX_ATTEMPTS", default=9)
+LLM_BACKOFF_BASE_SECONDS: float = env.float("LLM_BACKOFF_BASE_SECONDS", default=2.0)
+LLM_BACKOFF_MAX_SECONDS: float = env.float("LLM_BACKOFF_MAX_SECONDS", default=300.0)
 LLM_PROMPT_TOKEN_BUDGET: int = env.int("LLM_PROMPT_TOKEN_BUDGET", default=3000)
 LLM_MAX_COMPLETION_TOKENS: int = env.int("LLM_MAX_COMPLETION_TOKENS", default=800)
 LLM_LEASE_SECONDS: int = env.int("LLM_LEASE_SECONDS", default=300)
@@ -252,10 +289,36 @@ LLM_STALE_QUEUED_SECONDS: int = env.int("LLM_STALE_QUEUED_SECONDS", default=120)
 # --- Security -------------------------------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Shared classroom computers: a forgotten session ends the same day.
+SESSION_COOKIE_AGE: int = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)
 CSRF_COOKIE_HTTPONLY = False
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Sign-in lockout (django-axes; accounts/lockout.py): LOGIN_FAILURE_LIMIT failures for one
+# e-mail address from one client address lock that pair for LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT: int = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_MINUTES: int = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+AXES_ENABLED: bool = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = LOGIN_LOCKOUT_MINUTES / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Successful sign-ins are in the school's audit trail; axes keeps only the failures.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
@@ -264,6 +327,11 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading commits the domain (and every subdomain) to HTTPS in browsers for
+        # good: the operator's decision per domain, not a default. `check --deploy` would
+        # otherwise warn on every deployment that chose not to.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # --- API ------------------------------------------------------------------------------------
 
@@ -318,10 +386,28 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "TAGS": [
+        {"name": "auth", "description": "Sign in, refresh, sign out; who am I."},
+        {"name": "student", "description": "Classes, lessons, exercises, sessions, profile."},
+        {"name": "asking the tutor", "description": "Ask, then poll or stream the answer."},
+        {"name": "teacher", "description": "Classes, lessons, exercises, transcripts, usage."},
+        {"name": "school admin", "description": "Members, invitations, budgets, keys."},
+        {"name": "safety", "description": "Review queue, AI-use policy, audit, data rights."},
+    ],
     # Swagger UI from the drf-spectacular-sidecar package: served by us, no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ExplanationStatusEnum": "tutoring.models.Explanation.Status",
+        "ExplanationKindEnum": "tutoring.models.Explanation.Kind",
+        "LessonStatusEnum": "tutoring.models.Lesson.Status",
+        "MessageRoleEnum": "tutoring.models.Message.Role",
+        "MemberRoleEnum": "accounts.models.Membership.Role",
+        "ReadingLevelEnum": "tutoring.models.lessons.ReadingLevel",
+        "AnswerPolicyEnum": "tutoring.models.lessons.AnswerPolicy",
+        "InvitationStatusEnum": "accounts.api.INVITATION_STATUSES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tutoring.api.stream.add_stream_to_schema",
@@ -343,6 +429,8 @@ LOGGING = {
         # httpx logs request lines; keep them out (URLs may carry ids, never keys, but noise).
         "httpx": {"level": "WARNING"},
         "httpx2": {"level": "WARNING"},
+        # axes logs every sign-in at INFO; failures and lockouts are warnings.
+        "axes": {"level": "WARNING"},
     },
 }
 SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000")

@@ -62,3 +62,9 @@ class ProviderUnavailable(TutoringError):
 class Conflict(TutoringError):
     code = "conflict"
     status = 409
+
+
+class PolicyNotAccepted(TutoringError):
+    code = "policy_not_accepted"
+    status = 403
+    default_message = _("Read and accept your school's AI-use policy before you use the tutor.")

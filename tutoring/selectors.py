@@ -3,7 +3,10 @@ fixed number of queries."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Membership, School, User
 from tutoring.errors import NotFound
@@ -24,7 +27,15 @@ def classroom_list_for_member(*, member: Membership) -> QuerySet[Classroom]:
     """Classes the member teaches or is enrolled in; school admins see every class."""
     classes = Classroom.objects.for_school(member.school).filter(archived_at__isnull=True)
     if not member.has_role(Membership.Role.SCHOOL_ADMIN):
-        classes = classes.filter(members__user_id=member.user_id)
+        # Exists, not a join: a join on members would make the count below see only the
+        # member's own row.
+        classes = classes.filter(
+            Exists(
+                ClassroomMember.objects.for_school(member.school).filter(
+                    classroom=OuterRef("pk"), user_id=member.user_id
+                )
+            )
+        )
     return classes.annotate(
         student_count=Count("members", filter=Q(members__role=ClassroomMember.Role.STUDENT))
     ).order_by("name")
@@ -178,3 +189,48 @@ def explanation_list_for_student(*, member: Membership, search: str = "") -> Que
 
 def student_profile_get(*, school: School, user: User) -> StudentProfile | None:
     return StudentProfile.objects.for_school(school).filter(user=user).first()
+
+
+# --- Student pages ------------------------------------------------------------------------
+
+# A lesson visit keeps one session: questions asked within this window continue it, so
+# follow-ups share its context; after it a new visit starts a fresh session.
+SESSION_REUSE_WINDOW = timedelta(hours=12)
+
+
+def session_current_for_lesson(*, member: Membership, lesson: Lesson) -> TutoringSession | None:
+    """The student's latest open, non-preview session on `lesson` started within
+    SESSION_REUSE_WINDOW, or None. One query; lesson and version are loaded with it."""
+    return (
+        TutoringSession.objects.for_school(member.school)
+        .filter(
+            student_id=member.user_id,
+            lesson=lesson,
+            is_preview=False,
+            ended_at__isnull=True,
+            started_at__gte=timezone.now() - SESSION_REUSE_WINDOW,
+        )
+        .select_related("lesson", "lesson_version")
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def explanation_list_for_session(
+    *, school: School, session: TutoringSession
+) -> QuerySet[Explanation]:
+    """A session's explanations in the order they were asked (the tutor conversation)."""
+    return (
+        Explanation.objects.for_school(school).filter(session=session).order_by("queued_at", "id")
+    )
+
+
+def explanation_list_needing_attention(
+    *, member: Membership, finished_since: datetime
+) -> QuerySet[Explanation]:
+    """The student's explanations still being written, or finished since `finished_since`
+    (newest first)."""
+    return explanation_list_for_student(member=member).filter(
+        Q(status__in=[Explanation.Status.QUEUED, Explanation.Status.RUNNING])
+        | Q(finished_at__gte=finished_since)
+    )

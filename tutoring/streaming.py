@@ -2,16 +2,24 @@
 
 Per explanation the worker APPENDs each delta to a key (the live prefix) and PUBLISHes it
 with its offset. A reader subscribes first, then reads the prefix, then skips deltas whose
-offset is below what it has, so nothing is lost or doubled in between. The final text is
+offset is below what it has, so nothing is lost or doubled in between.
+
+Deltas are batched by time: the first goes out at once, later ones at most every
+DELTA_FLUSH_SECONDS (a background thread sends a held tail when the model pauses). A model
+streams one token per chunk; one Redis round trip per token was the pipeline's largest
+cost per explanation (bench/pipeline.py, docs/performance.md). The final text is
 always in the database; Redis only carries the live part (and may be empty after a
 restart: readers then fall back to the stored row).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
+import time
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +31,8 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 KEY_TTL_SECONDS = 3600
+# Live text reaches readers at most this much later than the model sent it.
+DELTA_FLUSH_SECONDS = 0.05
 
 
 def channel(public_id: str) -> str:
@@ -41,14 +51,19 @@ def _client() -> redis.Redis | None:
 
 
 class DeltaPublisher:
-    """Publishes one generation's deltas. Never raises: a live view is a nicety, the
-    stored row is the truth."""
+    """Publishes one generation's deltas, batched by time. Never raises: a live view is a
+    nicety, the stored row is the truth. Thread-safe."""
 
-    def __init__(self, public_id: str) -> None:
+    def __init__(self, public_id: str, *, flush_seconds: float = DELTA_FLUSH_SECONDS) -> None:
         self.public_id = str(public_id)
-        self.offset = 0
+        self.offset = 0  # characters received (sent or held)
+        self.flush_seconds = flush_seconds
         self._client = _client()
         self._lock = threading.Lock()
+        self._held: list[str] = []
+        self._held_offset = 0
+        self._held_since = 0.0
+        self._sent_at = 0.0  # monotonic time of the last delta sent; 0: none yet
 
     def _send(self, event: dict[str, Any], append: str | None = None) -> None:
         if self._client is None:
@@ -67,6 +82,7 @@ class DeltaPublisher:
         """A new attempt starts: readers drop what they showed."""
         with self._lock:
             self.offset = 0
+            self._held.clear()
             if self._client is not None:
                 try:
                     self._client.delete(_text_key(self.public_id))
@@ -75,18 +91,87 @@ class DeltaPublisher:
             self._send({"type": "reset"})
 
     def status(self, status: str) -> None:
+        self.flush()
         self._send({"type": "status", "status": status})
 
     def delta(self, text: str) -> None:
-        if not text:
+        if not text or self._client is None:
             return
         with self._lock:
-            event = {"type": "delta", "offset": self.offset, "text": text}
+            now = time.monotonic()
+            if not self._held:
+                self._held_offset = self.offset
+                self._held_since = now
+            self._held.append(text)
             self.offset += len(text)
-            self._send(event, append=text)
+            if now - self._sent_at >= self.flush_seconds:
+                self._flush_held(now)
+            else:
+                _tail_flusher().watch(self)
+
+    def flush(self, *, older_than: float = 0.0) -> None:
+        """Send the held deltas (only when held at least `older_than` seconds)."""
+        with self._lock:
+            now = time.monotonic()
+            if self._held and now - self._held_since >= older_than:
+                self._flush_held(now)
+
+    def _flush_held(self, now: float) -> None:
+        text = "".join(self._held)
+        self._held.clear()
+        self._sent_at = now
+        self._send({"type": "delta", "offset": self._held_offset, "text": text}, append=text)
+
+    @property
+    def is_holding(self) -> bool:
+        return bool(self._held)
 
     def done(self, status: str) -> None:
+        self.flush()
         self._send({"type": "done", "status": status})
+
+
+class _TailFlusher:
+    """One thread per process that sends what publishers hold once it is DELTA_FLUSH_SECONDS
+    old, so a pause in the model's stream never holds text back longer than that."""
+
+    def __init__(self) -> None:
+        self._watched: weakref.WeakSet[DeltaPublisher] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        threading.Thread(target=self._run, name="lantern-delta-flusher", daemon=True).start()
+
+    def watch(self, publisher: DeltaPublisher) -> None:
+        with self._lock:
+            self._watched.add(publisher)
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(DELTA_FLUSH_SECONDS / 2)
+            with self._lock:
+                watched = list(self._watched)
+            for publisher in watched:
+                publisher.flush(older_than=publisher.flush_seconds)
+            with self._lock:
+                for publisher in watched:
+                    if not publisher.is_holding:
+                        self._watched.discard(publisher)
+                if not self._watched:
+                    self._wake.clear()
+
+
+_tail_flusher_lock = threading.Lock()
+_tail_flusher_instance: _TailFlusher | None = None
+
+
+def _tail_flusher() -> _TailFlusher:
+    global _tail_flusher_instance
+    with _tail_flusher_lock:
+        if _tail_flusher_instance is None:
+            _tail_flusher_instance = _TailFlusher()
+        return _tail_flusher_instance
 
 
 @dataclass(frozen=True)
@@ -147,11 +232,22 @@ def live_events(public_id: str, *, timeout: float = 120.0) -> Iterator[StreamEve
         pubsub.close()
 
 
-@lru_cache(maxsize=1)
+# An asyncio Redis client works only in the event loop that opened it: one per loop (uvicorn
+# has one; WSGI and the test client run each async request in a fresh loop).
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _async_client() -> aioredis.Redis | None:
     if not settings.REDIS_URL:
         return None
-    return aioredis.Redis.from_url(settings.REDIS_URL, health_check_interval=30)
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        client = aioredis.Redis.from_url(settings.REDIS_URL, health_check_interval=30)
+        _async_clients[loop] = client
+    return client
 
 
 async def alive_events(

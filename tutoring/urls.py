@@ -1,5 +1,10 @@
 """Web URLs under /s/<school_slug>/, one module per audience."""
 
-from tutoring.views import school_admin, student, teacher
+from tutoring.views import safety, school_admin, student, teacher
 
-urlpatterns = [*student.urlpatterns, *teacher.urlpatterns, *school_admin.urlpatterns]
+urlpatterns = [
+    *student.urlpatterns,
+    *teacher.urlpatterns,
+    *school_admin.urlpatterns,
+    *safety.urlpatterns,
+]

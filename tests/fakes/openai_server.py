@@ -187,6 +187,9 @@ class FakeOpenAI:
 
     Endpoints: `POST /v1/chat/completions` (JSON and SSE streaming), `POST /v1/moderations`,
     `GET /v1/models`. All state changes are thread-safe and take effect on the next request.
+    `GET /_stats` (not recorded) reports chat calls in flight, their peak and the number of
+    chat calls; `POST /_stats/reset` starts a new measurement (benchmarks run the fake as a
+    subprocess and read it over HTTP).
     """
 
     def __init__(
@@ -211,6 +214,9 @@ class FakeOpenAI:
         self._connections: set[socket.socket] = set()
         self._connections_changed = threading.Condition(self._lock)
         self.requests: list[JsonDict] = []
+        self._in_flight = 0
+        self._in_flight_peak = 0
+        self._chat_calls = 0
         self._init_behaviour()
 
     def _init_behaviour(self) -> None:
@@ -360,11 +366,36 @@ class FakeOpenAI:
         """Bodies of every moderation request received, in arrival order."""
         return self._bodies("/moderations")
 
+    def stats(self) -> JsonDict:
+        """Chat calls being answered now, the most at once and the total since the last
+        `reset_stats()` (or start)."""
+        with self._lock:
+            return {
+                "in_flight": self._in_flight,
+                "in_flight_peak": self._in_flight_peak,
+                "chat_calls": self._chat_calls,
+            }
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._in_flight_peak = self._in_flight
+            self._chat_calls = 0
+
     def _bodies(self, suffix: str) -> list[JsonDict]:
         with self._lock:
             return [r["json"] for r in self.requests if r["path"].rstrip("/").endswith(suffix)]
 
     # -- used by the handler -----------------------------------------------------------
+
+    def _chat_started(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self._chat_calls += 1
+            self._in_flight_peak = max(self._in_flight_peak, self._in_flight)
+
+    def _chat_ended(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def _record(self, entry: JsonDict) -> None:
         with self._lock:
@@ -465,6 +496,11 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             body = None
         path = self.path.split("?", 1)[0].rstrip("/")
+        if path.startswith("/_stats"):
+            if self.command == "POST" and path == "/_stats/reset":
+                fake.reset_stats()
+            self._send_json(200, fake.stats())
+            return
         fake._record(
             {
                 "method": self.command,
@@ -483,7 +519,11 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "GET" and path == "/v1/models":
             self._send_json(200, {"object": "list", "data": [_model(m) for m in MODELS]})
         elif self.command == "POST" and path == "/v1/chat/completions":
-            self._chat(body)
+            fake._chat_started()
+            try:
+                self._chat(body)
+            finally:
+                fake._chat_ended()
         elif self.command == "POST" and path == "/v1/moderations":
             self._moderation(body)
         else:

@@ -3,6 +3,16 @@
 from tutoring.models.classes import Classroom, ClassroomMember
 from tutoring.models.explanations import Explanation, Message, TutoringSession
 from tutoring.models.lessons import Exercise, ExerciseAttempt, Lesson, LessonVersion
+from tutoring.models.safety import (
+    ModerationAction,
+    ModerationCategory,
+    PolicyAcceptance,
+    PolicyVersion,
+    ReviewItem,
+    SafetySettings,
+    Severity,
+    StudentBirthDate,
+)
 from tutoring.models.school_settings import ProviderKey, SchoolSettings, UsageEntry
 from tutoring.models.students import StudentProfile
 
@@ -15,8 +25,16 @@ __all__ = [
     "Lesson",
     "LessonVersion",
     "Message",
+    "ModerationAction",
+    "ModerationCategory",
+    "PolicyAcceptance",
+    "PolicyVersion",
     "ProviderKey",
+    "ReviewItem",
+    "SafetySettings",
     "SchoolSettings",
+    "Severity",
+    "StudentBirthDate",
     "StudentProfile",
     "TutoringSession",
     "UsageEntry",

@@ -33,6 +33,7 @@ from tutoring.models import (
     TutoringSession,
 )
 from tutoring.prompts import StudentContext, cache_key, is_solution_unlocked
+from tutoring.safety import pipeline as safety_pipeline
 from tutoring.services.budgets import budget_check, school_settings_get
 from tutoring.services.lessons import teaches
 from tutoring.services.profiles import profile_get_or_create
@@ -157,8 +158,11 @@ def explanation_request(
     """Ask the tutor. Returns the queued (or cache-served) Explanation at once.
 
     Raises InvalidInput (empty/too long), SessionNotYours (another student's session),
-    LessonNotPublished, BudgetExhausted. Writes the explanation and the student's message
-    in one transaction; the task is enqueued on commit.
+    LessonNotPublished, PolicyNotAccepted (the school requires its AI-use policy),
+    BudgetExhausted. Writes the explanation and the student's message in one transaction;
+    the task is enqueued on commit. A message the school's safety rules block is answered
+    at once with a kind reply (status `blocked`), never sent to a provider and never
+    charged; a flagged one is answered as usual and queued for review (tutoring/safety).
     """
     question = _validate_question(question)
     if session.school_id != actor.school_id or session.student_id != actor.user_id:
@@ -170,7 +174,20 @@ def explanation_request(
         raise Conflict(_("This session has ended. Start a new one."))
     version_id = lesson.published_version_id or session.lesson_version_id
     school = actor.school
+    verdict = safety_pipeline.request_screen(actor=actor, session=session, question=question)
     with transaction.atomic():
+        if verdict.hides:  # never sent to a provider, never charged (tutoring/safety)
+            return safety_pipeline.explanation_create_blocked(
+                actor=actor,
+                session=session,
+                question=question,
+                kind=Explanation.Kind.ANSWER_REVIEW
+                if exercise_attempt
+                else Explanation.Kind.QUESTION,
+                exercise_attempt=exercise_attempt,
+                version_id=version_id,
+                verdict=verdict,
+            )
         row = school_settings_get(school)
         budget_check(
             school=school,
@@ -222,6 +239,10 @@ def explanation_request(
             content=question,
             explanation=explanation,
         )
+        if verdict.needs_review:
+            safety_pipeline.input_review(
+                school=school, explanation=explanation, verdict=verdict, question=question
+            )
         cached = (
             Explanation.objects.for_school(school)
             .filter(cache_key=key, status=Explanation.Status.SUCCEEDED, served_from_cache=False)

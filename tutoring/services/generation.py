@@ -1,7 +1,7 @@
 """The worker side of the explanation pipeline. Idempotent under duplicate delivery.
 
 claim    one transaction: conditional UPDATE queued -> running (attempt + 1, lease), build
-         the prompt, check the budget under the school's settings lock and reserve the
+         the prompt, then check the budget under the school's settings lock and reserve the
          estimate.
 call     outside any transaction, the pooled connection given back first; deltas go to
          Redis as they arrive.
@@ -13,13 +13,18 @@ finish   one transaction: UPDATE guarded by (status=running, attempt=claimed att
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import ParamSpec, TypeVar
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +41,7 @@ from tutoring.llm import (
 )
 from tutoring.models import Explanation, Message, UsageEntry
 from tutoring.prompts import build_prompt
+from tutoring.safety import pipeline as safety
 from tutoring.services.budgets import budget_check, cost_microdollars, school_settings_get
 from tutoring.services.explanations import student_context, tries_on_exercise
 from tutoring.services.providers import ProviderChoice, provider_for_school
@@ -44,9 +50,52 @@ from tutoring.streaming import DeltaPublisher
 logger = logging.getLogger(__name__)
 Status = Explanation.Status
 
-BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_MAX_SECONDS = 300.0
 HISTORY_TURNS_LOADED = 400  # the prompt trims to its token budget; this bounds the read
+# Natural text averages 1-5 characters per token. Turns beyond this many characters per
+# token of the budget cannot fit the prompt; redacting and counting them anyway cost CPU on
+# every claim that grew with the session (~0.1 s per claim at 200 turns, bench/cost.py).
+HISTORY_CHARS_PER_TOKEN = 8
+# Pauses before running a unit of work again on a new database connection; after the last,
+# the error propagates and the sweeper takes over (queued rows, expired leases).
+DB_RECONNECT_PAUSES = (0.2, 1.0)
+
+# Claims running at once in this process: at most half the connection pool. A claim can wait
+# for the school's budget lock while holding a connection; without this bound a burst of
+# claims took every connection and finishing generations waited for the pool's timeout
+# (bench/pipeline.py, docs/performance.md). Waiting here holds no connection.
+_claim_slots = threading.BoundedSemaphore(max(1, settings.DATABASE_POOL_MAX_SIZE // 2))
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _reconnecting(work: Callable[_P, _T]) -> Callable[_P, _T]:
+    """Run a unit of work (one transaction) again on a new connection when the database
+    connection broke: PostgreSQL restarted or failed over, a proxy or firewall dropped it.
+
+    Safe because every write here is a conditional UPDATE guarded by the claim: when the
+    first run did commit before its connection broke, the second finds nothing to do and
+    reports `skipped`, so a result or a charge is never written twice.
+    """
+
+    @functools.wraps(work)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        for pause in DB_RECONNECT_PAUSES:
+            try:
+                return work(*args, **kwargs)
+            except (OperationalError, InterfaceError) as exc:
+                if connection.in_atomic_block:
+                    raise  # an outer transaction owns this connection
+                logger.warning(
+                    "%s: database connection lost (%s), trying again",
+                    work.__name__,
+                    type(exc).__name__,
+                )
+                connection.close()  # the pool discards a broken connection
+                time.sleep(pause)
+        return work(*args, **kwargs)
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -62,15 +111,19 @@ class _Claim:
     request: CompletionRequest
     choice: ProviderChoice
     prompt_version: str
+    shield: safety.Shield  # PII placeholders and the school's moderation rules
 
 
 def backoff_seconds(attempt: int, retry_after: float | None) -> float:
-    """Exponential backoff with full jitter; a provider's Retry-After is a floor."""
-    exp = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * (2 ** max(0, attempt - 1)))
+    """Exponential backoff jittered between half and all of the step (so retries of a burst
+    spread out but the total wait stays predictable); a provider's Retry-After is a floor.
+    Base and cap: LLM_BACKOFF_BASE_SECONDS, LLM_BACKOFF_MAX_SECONDS."""
+    cap = settings.LLM_BACKOFF_MAX_SECONDS
+    exp = min(cap, settings.LLM_BACKOFF_BASE_SECONDS * (2 ** max(0, attempt - 1)))
     delay = random.uniform(exp / 2, exp)
     if retry_after is not None:
         delay = max(delay, retry_after)
-    return min(delay, BACKOFF_MAX_SECONDS)
+    return min(delay, cap)
 
 
 def _claimable(now: object) -> Q:
@@ -81,11 +134,11 @@ def _claimable(now: object) -> Q:
     return queued | expired
 
 
+@_reconnecting
 def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
     with school_context(school):
         now = timezone.now()
         rows = Explanation.objects.for_school(school)
-        row = school_settings_get(school, lock=True)
         won = rows.filter(_claimable(now), pk=explanation_id).update(
             status=Status.RUNNING,
             attempt=F("attempt") + 1,
@@ -95,9 +148,16 @@ def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
         )
         if not won:
             return Outcome("skipped")
-        explanation = rows.select_related("session", "lesson_version", "exercise").get(
-            pk=explanation_id
-        )
+        row = school_settings_get(school)
+        # The session's school, student and version too: the prompt's student context and
+        # the PII shield read them (three queries fewer per claim).
+        explanation = rows.select_related(
+            "session__school",
+            "session__student",
+            "session__lesson_version",
+            "lesson_version",
+            "exercise",
+        ).get(pk=explanation_id)
         attempt = explanation.attempt
         if attempt > settings.LLM_MAX_ATTEMPTS:
             _finish_failed(
@@ -113,14 +173,20 @@ def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
         except LLMPermanentError as exc:
             _finish_failed(school, explanation, attempt, exc.code, exc.user_message)
             return Outcome("failed")
-        request, prompt_version = _build_request(school, explanation, choice, row.ai_policy_text)
+        request, prompt_version, shield = _build_request(
+            school, explanation, choice, row.ai_policy_text
+        )
         estimate = request_estimate(request)
         try:
+            # Locks the school's settings row until commit: checks and reservations of one
+            # school run one at a time, so a burst cannot overspend. Taken only now, after
+            # the slow part (prompt and token counting), so claims build prompts in parallel
+            # and duplicate deliveries (which lose the UPDATE above) never wait for it.
             budget_check(
                 school=school,
                 student_id=None if explanation.is_preview else explanation.student_id,
                 estimate=estimate,
-                lock=False,  # the settings row is already locked above
+                lock=True,
             )
         except BudgetExhausted as exc:
             _finish_failed(school, explanation, attempt, exc.code, exc.message)
@@ -128,7 +194,7 @@ def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
         rows.filter(pk=explanation_id, attempt=attempt).update(
             reserved_tokens=estimate, provider=choice.name, model=choice.model
         )
-    return _Claim(explanation, attempt, request, choice, prompt_version)
+    return _Claim(explanation, attempt, request, choice, prompt_version, shield)
 
 
 def request_estimate(request: CompletionRequest) -> int:
@@ -137,18 +203,36 @@ def request_estimate(request: CompletionRequest) -> int:
     return count_message_tokens(request.messages, request.model) + request.max_tokens
 
 
+def history_within_reach(
+    newest_first: list[tuple[str, str]], token_budget: int
+) -> list[tuple[str, str]]:
+    """The newest turns that could still fit `token_budget`, oldest first: a bound on the
+    work per claim whatever the length of the session (the prompt trims exactly)."""
+    limit = token_budget * HISTORY_CHARS_PER_TOKEN
+    kept: list[tuple[str, str]] = []
+    chars = 0
+    for role, content in newest_first:
+        chars += len(content)
+        if chars > limit:
+            break
+        kept.append((role, content))
+    kept.reverse()
+    return kept
+
+
 def _build_request(
     school: School, explanation: Explanation, choice: ProviderChoice, policy: str
-) -> tuple[CompletionRequest, str]:
+) -> tuple[CompletionRequest, str, safety.Shield]:
     session = explanation.session
     history_rows = list(
         Message.objects.for_school(school)
         .filter(session=session, created_at__lt=explanation.queued_at)
         .exclude(explanation=explanation)
+        .exclude(explanation__status=Status.BLOCKED)  # blocked turns never reach a provider
         .order_by("-created_at", "-id")
         .values_list("role", "content")[:HISTORY_TURNS_LOADED]
     )
-    history_rows.reverse()
+    history_rows = history_within_reach(history_rows, settings.LLM_PROMPT_TOKEN_BUDGET)
     tries = 0
     student_answer = ""
     if explanation.exercise_attempt_id and explanation.exercise_id:
@@ -156,15 +240,19 @@ def _build_request(
         student_answer = attempt.answer if attempt else ""
         tries = tries_on_exercise(school, explanation.student_id, explanation.exercise_id)
     student = student_context(session)
+    # Names, e-mails, phone numbers, addresses and ids become placeholders before the
+    # prompt is built; `messages_sent` then records exactly what left the platform.
+    shield = safety.shield_for(school, explanation, language=student.language)
+    shield.redacted_question = shield.redact(explanation.question)
     built = build_prompt(
         school_policy=policy,
         lesson=explanation.lesson_version,
         student=student,
-        history=history_rows,
-        question=explanation.question,
+        history=shield.redact_turns(history_rows),
+        question=shield.redacted_question,
         kind=explanation.kind,
         exercise=explanation.exercise,
-        student_answer=student_answer,
+        student_answer=shield.redact(student_answer),
         tries_on_exercise=tries,
         model=choice.model,
         token_budget=settings.LLM_PROMPT_TOKEN_BUDGET,
@@ -176,7 +264,7 @@ def _build_request(
         safety_identifier=student.pseudonym,
         grounding=built.grounding,
     )
-    return request, built.prompt_version
+    return request, built.prompt_version, shield
 
 
 def explanation_generate(*, school_id: int, explanation_id: int) -> Outcome:
@@ -185,21 +273,29 @@ def explanation_generate(*, school_id: int, explanation_id: int) -> Outcome:
     Returns what happened; `retry` carries the delay after which the caller re-enqueues.
     Never raises for provider errors (they become retry/failed outcomes).
     """
-    school = School.objects.get(pk=school_id)
-    claimed = _claim(school, explanation_id)
+    with _claim_slots:
+        school = _reconnecting(School.objects.get)(pk=school_id)
+        claimed = _claim(school, explanation_id)
+        # Give the pooled connection back before the slow call: 100 calls in flight must
+        # not hold 100 database connections.
+        close_old_connections()
+        connection.close()
     if isinstance(claimed, Outcome):
         return claimed
-    # Give the pooled connection back before the slow call: 100 calls in flight must not
-    # hold 100 database connections.
-    close_old_connections()
-    connection.close()
 
     publisher = DeltaPublisher(str(claimed.explanation.public_id))
     if claimed.attempt > 1:
         publisher.reset()
     publisher.status(Status.RUNNING)
+    screened = safety.screen_input(
+        school, claimed.explanation, claimed.attempt, claimed.choice, claimed.shield
+    )
+    if screened is not None:  # the provider's moderation blocked the question
+        publisher.done(screened)
+        return Outcome(screened)
+    guard = safety.ReplyGuard(publisher, claimed.shield)
     try:
-        completion = claimed.choice.provider.complete(claimed.request, on_delta=publisher.delta)
+        completion = claimed.choice.provider.complete(claimed.request, on_delta=guard.delta)
     except LLMTransientError as exc:
         return _after_transient(school, claimed, exc, publisher)
     except LLMError as exc:
@@ -214,11 +310,13 @@ def explanation_generate(*, school_id: int, explanation_id: int) -> Outcome:
             detail=type(exc).__name__,
         )
         return _after_transient(school, claimed, transient, publisher)
-    outcome = _finish_succeeded(school, claimed, completion)
+    reply = safety.reply_screen(completion, claimed.choice, guard)  # before it is visible
+    outcome = _finish_succeeded(school, claimed, completion, reply)
     publisher.done(outcome.status)
     return outcome
 
 
+@_reconnecting
 def _after_transient(
     school: School, claimed: _Claim, exc: LLMTransientError, publisher: DeltaPublisher
 ) -> Outcome:
@@ -252,6 +350,7 @@ def _after_transient(
     return Outcome("retry", retry_in=delay) if won else Outcome("skipped")
 
 
+@_reconnecting
 def _fail(school: School, claimed: _Claim, code: str, message: str, detail: str = "") -> Outcome:
     with school_context(school):
         won = _finish_failed(school, claimed.explanation, claimed.attempt, code, message, detail)
@@ -281,7 +380,12 @@ def _finish_failed(
     )
 
 
-def _finish_succeeded(school: School, claimed: _Claim, completion: Completion) -> Outcome:
+@_reconnecting
+def _finish_succeeded(
+    school: School, claimed: _Claim, completion: Completion, reply: safety.ScreenedReply
+) -> Outcome:
+    """Store the reply (`reply.status` is `blocked` when moderation hid it: the student
+    sees the kind message, the teachers' review item keeps the reply) and charge once."""
     explanation = claimed.explanation
     with school_context(school):
         row = school_settings_get(school)
@@ -290,8 +394,8 @@ def _finish_succeeded(school: School, claimed: _Claim, completion: Completion) -
             Explanation.objects.for_school(school)
             .filter(pk=explanation.pk, status=Status.RUNNING, attempt=claimed.attempt)
             .update(
-                status=Status.SUCCEEDED,
-                content=completion.content,
+                status=reply.status,
+                content=reply.content,
                 provider=claimed.choice.name,
                 model=completion.model or claimed.choice.model,
                 prompt_version=claimed.prompt_version,
@@ -304,8 +408,8 @@ def _finish_succeeded(school: School, claimed: _Claim, completion: Completion) -
                 provider_request_id=(completion.request_id or "")[:200],
                 reserved_tokens=0,
                 lease_until=None,
-                error_code="",
-                error_message="",
+                error_code=reply.error_code,
+                error_message=reply.content if reply.error_code else "",
                 finished_at=timezone.now(),
             )
         )
@@ -326,10 +430,12 @@ def _finish_succeeded(school: School, claimed: _Claim, completion: Completion) -
             school=school,
             session_id=explanation.session_id,
             role=Message.Role.TUTOR,
-            content=completion.content,
+            content=reply.content,
             explanation_id=explanation.pk,
         )
-    return Outcome("succeeded")
+        if reply.verdict.needs_review:
+            safety.reply_review(school, explanation, reply)
+    return Outcome(reply.status)
 
 
 @dataclass(frozen=True)
@@ -341,9 +447,14 @@ class SweepResult:
 def explanations_sweep() -> tuple[SweepResult, list[tuple[int, int]]]:
     """Find explanations a lost message or a dead worker left behind.
 
-    Returns the (school_id, explanation_id) pairs to enqueue again: queued rows older than
-    LLM_STALE_QUEUED_SECONDS whose retry time has come, and running rows whose lease
-    expired. Rows past the attempt cap are failed with a readable message.
+    Returns the (school_id, explanation_id) pairs to enqueue again: queued rows that have
+    been claimable for LLM_STALE_QUEUED_SECONDS without a worker taking them (since they
+    were asked, or since their retry time came), and running rows whose lease expired. Rows
+    past the attempt cap are failed with a readable message.
+
+    A re-enqueued queued row counts as claimable from now on (`next_attempt_at = now`), so
+    a long backlog gets one extra message per row per LLM_STALE_QUEUED_SECONDS, not one per
+    row per sweep (which would flood the queue exactly when it is already behind).
     """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.LLM_STALE_QUEUED_SECONDS)
@@ -360,14 +471,16 @@ def explanations_sweep() -> tuple[SweepResult, list[tuple[int, int]]]:
             reserved_tokens=0,
             finished_at=now,
         )
-        due = list(
-            rows.filter(
-                (
-                    Q(status=Status.QUEUED, queued_at__lt=stale)
-                    & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-                )
-                | Q(status=Status.QUEUED, next_attempt_at__lte=now - timedelta(seconds=60))
-                | Q(status=Status.RUNNING, lease_until__lt=now)
-            ).values_list("school_id", "pk")[:5000]
+        # Claimable (asked, or retry time come) for longer than the stale period.
+        stale_queued = Q(status=Status.QUEUED) & (
+            Q(next_attempt_at__lt=stale) | Q(next_attempt_at__isnull=True, queued_at__lt=stale)
         )
+        due = list(
+            rows.filter(stale_queued | Q(status=Status.RUNNING, lease_until__lt=now)).values_list(
+                "school_id", "pk"
+            )[:5000]
+        )
+        # Same condition again: a row that a worker claimed and put back for a retry in the
+        # meantime keeps its later retry time (a provider's Retry-After is a promise).
+        rows.filter(stale_queued, pk__in=[pk for _, pk in due]).update(next_attempt_at=now)
     return SweepResult(requeued=len(due), failed=capped), due

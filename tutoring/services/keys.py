@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.audit import AuditEvent, audit_record
 from accounts.models import Membership, School
 from tutoring.errors import InvalidInput, NotFound
 from tutoring.models import ProviderKey
@@ -65,9 +66,20 @@ def provider_key_create(
             last_four=secret[-4:],
             created_by=actor.user,
         )
+        _audit(actor, AuditEvent.Action.KEY_CREATED, key)
         if activate:
             provider_key_activate(actor=actor, key=key)
     return CreatedKey(key=key, plaintext=secret)
+
+
+def _audit(actor: Membership, action: str, key: ProviderKey) -> None:
+    # Keys are named by label and last four characters only: never the key itself.
+    audit_record(
+        school=actor.school,
+        action=action,
+        actor=actor,
+        target=f"{key.label or 'key'} …{key.last_four}",
+    )
 
 
 def provider_key_activate(*, actor: Membership, key: ProviderKey) -> ProviderKey:
@@ -78,18 +90,24 @@ def provider_key_activate(*, actor: Membership, key: ProviderKey) -> ProviderKey
         ProviderKey.objects.for_school(actor.school).filter(is_active=True).exclude(
             pk=key.pk
         ).update(is_active=False)
+        was_active = key.is_active
         key.is_active = True
         key.save(update_fields=["is_active"])
+        if not was_active:
+            _audit(actor, AuditEvent.Action.KEY_ACTIVATED, key)
     return key
 
 
 def provider_key_revoke(*, actor: Membership, key: ProviderKey) -> ProviderKey:
     if key.school_id != actor.school_id:
         raise NotFound()
+    was_revoked = key.revoked_at is not None
     key.is_active = False
     key.revoked_at = key.revoked_at or timezone.now()
     key.encrypted_key = ""  # nothing to decrypt any more
     key.save(update_fields=["is_active", "revoked_at", "encrypted_key"])
+    if not was_revoked:
+        _audit(actor, AuditEvent.Action.KEY_REVOKED, key)
     return key
 
 

@@ -16,11 +16,18 @@ from accounts.services import membership_create, school_create
 from accounts.tenancy import school_context
 from tutoring.management.commands.demo_content import LESSONS, STUDENTS
 from tutoring.models import Classroom, Lesson
+from tutoring.safety.policy import policy_accept, policy_current, policy_publish
 from tutoring.services import lessons as lesson_services
 from tutoring.services.profiles import profile_get_or_create, profile_update
 
 Role = Membership.Role
 DEMO_SLUG = "demo"
+DEMO_POLICY = (
+    "The AI tutor helps you learn; it does not do your work for you. Ask it to explain, "
+    "give hints and check your thinking. Do not share your name, address, phone number or "
+    "passwords with it. Your teachers can read your conversations with the tutor. If "
+    "something worries you, talk to a teacher."
+)
 
 
 class Command(BaseCommand):
@@ -86,4 +93,17 @@ class Command(BaseCommand):
                         actor=actor, lesson=lesson, position=position, **exercise
                     )
                 lesson_services.lesson_publish(actor=actor, lesson=lesson)
+            self._seed_policy(school, admin)
         return created
+
+    def _seed_policy(self, school: School, admin: User) -> None:
+        """Publish the AI-use policy and accept it for the demo students, so the admin's
+        acceptance page has something to show. The gate itself stays off, as in every new
+        school (Safety settings turn it on)."""
+        if policy_current(school) is not None:
+            return
+        actor = Membership.objects.for_school(school).select_related("school").get(user=admin)
+        version = policy_publish(actor=actor, text=DEMO_POLICY)
+        students = Membership.objects.for_school(school).filter(role=Role.STUDENT)
+        for student in students.select_related("school", "user"):
+            policy_accept(actor=student, version=version)
