@@ -19,9 +19,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.db import connection, models, transaction
 from django.db.migrations.operations.base import Operation
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 
 if TYPE_CHECKING:
     from accounts.models import School
@@ -184,17 +186,40 @@ class TenantTransactionMiddleware:
     transaction-local `set_config`; so the transaction starts here. A 5xx response rolls
     back, so a view that crashed half-way commits nothing. Streaming bodies run after this
     transaction closes and must open their own.
+
+    Under ASGI, async views (the SSE streams) pass straight through: they open their own
+    short transactions, and no thread is held for them while they stream.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
+    sync_capable = True
+    async_capable = True
     # Probes must answer without a database (liveness) or check it themselves (readiness).
     EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if iscoroutinefunction(self):
+            return self._acall(request)
         if request.path in self.EXEMPT_PATHS:
             return self.get_response(request)
+        return self._in_transaction(request, self.get_response)
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        if request.path in self.EXEMPT_PATHS or _is_async_view(request):
+            return await self.get_response(request)
+        # A sync view: the transaction and the view share one thread (asgiref routes the
+        # view's own sync_to_async back to this thread).
+        inner = async_to_sync(self.get_response)
+        return await sync_to_async(self._in_transaction)(request, inner)
+
+    @staticmethod
+    def _in_transaction(
+        request: HttpRequest, get_response: Callable[[HttpRequest], HttpResponse]
+    ) -> HttpResponse:
         school_token = _active_school.set(None)
         cross_token = _cross_school.set(False)
         try:
@@ -202,13 +227,21 @@ class TenantTransactionMiddleware:
                 user = getattr(request, "user", None)
                 if user is not None and user.is_authenticated:
                     set_db_user(user.pk)
-                response = self.get_response(request)
+                response = get_response(request)
                 if response.status_code >= 500:
                     transaction.set_rollback(True)
             return response
         finally:
             _active_school.reset(school_token)
             _cross_school.reset(cross_token)
+
+
+def _is_async_view(request: HttpRequest) -> bool:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return iscoroutinefunction(match.func)
 
 
 # --- Row-level security -------------------------------------------------------------------

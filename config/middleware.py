@@ -1,10 +1,14 @@
-"""HTTP headers every response carries."""
+"""Project middleware. Every middleware in the stack is async-capable, so under ASGI a
+request never passes through a sync adapter: an open SSE stream then holds no thread."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 # No inline scripts, no third-party origins: every script, style and font is served by us.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -23,15 +27,59 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+class DualModeMiddleware:
+    """Runs as sync or async, following the handler it wraps (Django's own pattern)."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        # The API docs page is ours but drf-spectacular's UI needs its own assets only.
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+
+class SecurityHeadersMiddleware(DualModeMiddleware):
+    def __call__(self, request: HttpRequest) -> Any:
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        return self._headers(self.get_response(request))
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        return self._headers(await self.get_response(request))
+
+    @staticmethod
+    def _headers(response: HttpResponse) -> HttpResponse:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
         return response
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise, async-capable: static files are looked up in memory, served at once."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any] | None = None, **kwargs: Any):
+        super().__init__(get_response, **kwargs)
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        return super().__call__(request)
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        static_file = (
+            self.find_file(request.path_info)
+            if self.autorefresh
+            else self.files.get(request.path_info)
+        )
+        if static_file is not None:
+            return self.serve(static_file, request)
+        response: Awaitable[HttpResponse] = self.get_response(request)  # type: ignore[assignment]
+        return await response

@@ -67,7 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.StaticFilesMiddleware",  # WhiteNoise, async-capable
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -196,6 +196,8 @@ STORAGES = {
 # --- Redis, Celery --------------------------------------------------------------------------
 
 REDIS_URL: str = env.str("REDIS_URL", default="")
+# Live streams per web process (one Redis pub/sub connection each).
+STREAM_MAX_REDIS_CONNECTIONS: int = env.int("STREAM_MAX_REDIS_CONNECTIONS", default=10_000)
 DEMO_BROKER_DIR = Path(env.str("DEMO_BROKER_DIR", default=str(BASE_DIR / ".demo" / "broker")))
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 # The longest provider call (timeout x attempts within one task) must stay below this, or

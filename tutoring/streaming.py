@@ -245,7 +245,13 @@ def _async_client() -> aioredis.Redis | None:
     loop = asyncio.get_running_loop()
     client = _async_clients.get(loop)
     if client is None:
-        client = aioredis.Redis.from_url(settings.REDIS_URL, health_check_interval=30)
+        # Every open stream holds one pub/sub connection: size the pool for the streams a
+        # web process may serve (redis-py's default of 100 would refuse the 101st).
+        client = aioredis.Redis.from_url(
+            settings.REDIS_URL,
+            health_check_interval=30,
+            max_connections=settings.STREAM_MAX_REDIS_CONNECTIONS,
+        )
         _async_clients[loop] = client
     return client
 

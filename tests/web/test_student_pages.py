@@ -504,7 +504,7 @@ def test_stream_without_redis_watches_the_stored_row_until_it_is_done(
     explanation = ask(school, student, lesson)
     settings.REDIS_URL = ""
     monkeypatch.setattr(stream, "DATABASE_POLL_SECONDS", 0.01)
-    real_open = stream._open_stream
+    real_open = stream.open_stream
 
     def open_then_finish(*args):
         start = real_open(*args)
@@ -512,7 +512,7 @@ def test_stream_without_redis_watches_the_stored_row_until_it_is_done(
         finish(school, explanation, content="Now it is **done**.")
         return start
 
-    monkeypatch.setattr(stream, "_open_stream", open_then_finish)
+    monkeypatch.setattr(stream, "open_stream", open_then_finish)
     response = login(client, student).get(
         f"/s/riverside/explanations/{explanation.public_id}/stream"
     )

@@ -8,7 +8,7 @@ Resume after a dropped connection with `Last-Event-ID: <characters you have>` (o
 
 A plain async Django view, not DRF (DRF has no async views): an open stream then costs no
 thread while it waits. It authenticates the bearer token itself and goes through the same
-one door (`school_access`) as every other view, inside `_open_stream`.
+one door (`school_access`) as every other view, inside `open_stream`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.access import SchoolSuspended
 from config.api import error_body
-from tutoring.views.stream import _event_stream, _open_stream
+from tutoring.views.stream import event_stream, open_stream, release_connection
 
 STREAM_PATH = "/api/v1/schools/{school_slug}/explanations/{explanation_id}/stream"
 
@@ -31,7 +31,10 @@ STREAM_PATH = "/api/v1/schools/{school_slug}/explanations/{explanation_id}/strea
 def _bearer_user(request: HttpRequest) -> Any:
     """The user of a valid `Authorization: Bearer` token, None without one; raises
     AuthenticationFailed (InvalidToken) for a bad one."""
-    found = JWTAuthentication().authenticate(request)  # type: ignore[arg-type]
+    try:
+        found = JWTAuthentication().authenticate(request)  # type: ignore[arg-type]
+    finally:
+        release_connection()  # a worker-pool thread: give the pooled connection back
     return found[0] if found else None
 
 
@@ -73,13 +76,13 @@ async def explanation_stream_api(
             WWW_Authenticate='Bearer realm="api"',
         )
     try:
-        start = await sync_to_async(_open_stream)(user, school_slug, str(explanation_id))
+        start = await sync_to_async(open_stream)(user, school_slug, str(explanation_id))
     except Http404:
         return _error(404, "not_found", _("Not found."))
     except SchoolSuspended:
         return _error(403, "school_suspended", _("This school is suspended. Contact your school."))
     response = StreamingHttpResponse(
-        _event_stream(start, _resume_from(request)), content_type="text/event-stream"
+        event_stream(start, _resume_from(request)), content_type="text/event-stream"
     )
     response["Cache-Control"] = "no-cache"
     # Proxies (nginx) must pass each event on at once rather than buffer the response.

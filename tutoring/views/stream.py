@@ -96,14 +96,14 @@ class _StreamStart:
     state: dict[str, Any]
 
 
-def _release_connection() -> None:
+def release_connection() -> None:
     # Streams are long; the pooled connection goes back between checks. Inside an atomic
     # block (the request's own transaction, or a test's) it is not ours to close.
     if not connection.in_atomic_block:
         connection.close()
 
 
-def _open_stream(user: Any, school_slug: str, public_id: str) -> _StreamStart:
+def open_stream(user: Any, school_slug: str, public_id: str) -> _StreamStart:
     """The one access check: the school from the URL and the user's membership, then the
     explanation through its selector. Raises Http404 / SchoolSuspended."""
     try:
@@ -117,7 +117,7 @@ def _open_stream(user: Any, school_slug: str, public_id: str) -> _StreamStart:
             finally:
                 deactivate_school()
     finally:
-        _release_connection()
+        release_connection()
 
 
 def _stored_state(start: _StreamStart) -> dict[str, Any] | None:
@@ -131,7 +131,7 @@ def _stored_state(start: _StreamStart) -> dict[str, Any] | None:
     except NotFound:
         return None
     finally:
-        _release_connection()
+        release_connection()
 
 
 # A worker-pool thread, not the request's own thread: the check takes a pooled connection
@@ -219,7 +219,7 @@ async def _follow_database(start: _StreamStart, deadline: float) -> AsyncIterato
             next_keep_alive = loop.time() + KEEP_ALIVE_SECONDS
 
 
-async def _event_stream(start: _StreamStart, skip: int) -> AsyncIterator[bytes]:
+async def event_stream(start: _StreamStart, skip: int) -> AsyncIterator[bytes]:
     yield f"retry: {RECONNECT_MILLISECONDS}\n\n".encode()
     if is_terminal(start.state):
         yield _done(start.state)
@@ -254,11 +254,11 @@ async def explanation_stream(
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     try:
-        start = await sync_to_async(_open_stream)(user, school_slug, str(explanation_id))
+        start = await sync_to_async(open_stream)(user, school_slug, str(explanation_id))
     except SchoolSuspended:
         return HttpResponse(status=403)
     response = StreamingHttpResponse(
-        _event_stream(start, _last_event_id(request)), content_type="text/event-stream"
+        event_stream(start, _last_event_id(request)), content_type="text/event-stream"
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
