@@ -68,3 +68,20 @@ class PolicyNotAccepted(TutoringError):
     code = "policy_not_accepted"
     status = 403
     default_message = _("Read and accept your school's AI-use policy before you use the tutor.")
+
+
+# Failures stored on an explanation, by code: shown in the reader's language, not in the
+# language the worker happened to run in. Unknown codes show the stored message.
+_STORED_FAILURES = {
+    "gave_up": _("The tutor could not answer after several tries. Please ask again later."),
+}
+
+
+def explanation_error_text(code: str, stored_message: str) -> str:
+    """The readable text of a stored failure, in the active language when the code is known."""
+    from tutoring.llm.openai_provider import user_message_for
+
+    known = _STORED_FAILURES.get(code)
+    if known is not None:
+        return str(known)
+    return user_message_for(code) or stored_message

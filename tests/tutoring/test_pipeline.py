@@ -275,3 +275,19 @@ def test_live_stream_yields_deltas_that_add_up_to_the_stored_text(
     text = "".join(e.text for e in events if e.type == "delta")
     assert text == _reload(school, explanation).content == "one two three four five six"
     assert events[-1].type == "done" and events[-1].status == "succeeded"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stored_provider_failure_is_shown_in_the_readers_language(
+    school, teacher, student, fake_llm
+):
+    from django.utils import translation
+
+    fake_llm.script(Error.invalid_api_key())
+    lesson = published_lesson(school, teacher, [student])
+    explanation = _ask(school, student, lesson)
+    generation.explanation_generate(school_id=school.pk, explanation_id=explanation.pk)
+    explanation = _reload(school, explanation)
+    assert "API key" in explanation.error_text
+    with translation.override("zh-hans"):
+        assert "密钥" in explanation.error_text

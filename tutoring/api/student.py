@@ -132,7 +132,7 @@ class ExplanationSerializer(serializers.Serializer):
             return None
         return {
             "code": explanation.error_code or explanation.status,
-            "message": explanation.error_message,
+            "message": explanation.error_text,
         }
 
     @extend_schema_field(UsageTokensSerializer)

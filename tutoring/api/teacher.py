@@ -624,7 +624,7 @@ class TranscriptExplanationSerializer(serializers.Serializer):
     def get_error(self, explanation: Explanation) -> dict[str, str] | None:
         if not explanation.error_code and not explanation.error_message:
             return None
-        return {"code": explanation.error_code, "message": explanation.error_message}
+        return {"code": explanation.error_code, "message": explanation.error_text}
 
 
 class TranscriptSerializer(serializers.Serializer):

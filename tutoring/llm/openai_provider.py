@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import httpx2
 import openai
+from django.utils.translation import gettext_lazy
 from openai.types.chat import ChatCompletionChunk
 
 from tutoring.llm.base import (
@@ -50,48 +51,58 @@ _SDK_FAILURES: tuple[type[Exception], ...] = (
     httpx2.HTTPError,
 )
 
-_MESSAGES: dict[str, str] = {
-    "rate_limited": "The AI service is busy right now. Please try again in a moment.",
-    "provider_unavailable": (
+# Marked for translation; evaluated in the active language when raised, and looked up again
+# by code when shown (`user_message_for`), so a reader sees them in their own language.
+_MESSAGES: dict[str, Any] = {
+    "rate_limited": gettext_lazy("The AI service is busy right now. Please try again in a moment."),
+    "provider_unavailable": gettext_lazy(
         "The AI service is temporarily unavailable. Please try again in a moment."
     ),
-    "timeout": "The AI service took too long to respond. Please try again.",
-    "malformed_response": "The AI service sent an incomplete answer. Please try again.",
-    "invalid_api_key": (
+    "timeout": gettext_lazy("The AI service took too long to respond. Please try again."),
+    "malformed_response": gettext_lazy(
+        "The AI service sent an incomplete answer. Please try again."
+    ),
+    "invalid_api_key": gettext_lazy(
         "The school's AI service key was rejected. Please ask a school administrator to "
         "check the API key in the school settings."
     ),
-    "missing_api_key": (
+    "missing_api_key": gettext_lazy(
         "No AI service key is configured for this school. Please ask a school administrator "
         "to add one in the school settings."
     ),
-    "permission_denied": (
+    "permission_denied": gettext_lazy(
         "The school's AI service key is not allowed to use this model. Please ask a school "
         "administrator to check the AI settings."
     ),
-    "model_not_found": (
+    "model_not_found": gettext_lazy(
         "The AI model configured for this school is not available. Please ask a school "
         "administrator to check the AI settings."
     ),
-    "quota_exhausted": (
+    "quota_exhausted": gettext_lazy(
         "The school's AI service account has run out of credit. Please ask a school "
         "administrator to check the billing settings with the AI provider."
     ),
-    "context_too_long": (
+    "context_too_long": gettext_lazy(
         "This conversation is too long for the AI model. Please start a new session or "
         "shorten your question."
     ),
-    "bad_request": "The AI service could not process this request.",
-    "provider_error": "The AI service returned an unexpected error.",
+    "bad_request": gettext_lazy("The AI service could not process this request."),
+    "provider_error": gettext_lazy("The AI service returned an unexpected error."),
 }
 
 
+def user_message_for(code: str) -> str | None:
+    """The readable message of a provider error code, in the active language."""
+    message = _MESSAGES.get(code)
+    return None if message is None else str(message)
+
+
 def _transient(code: str, detail: str, retry_after: float | None = None) -> LLMTransientError:
-    return LLMTransientError(code, _MESSAGES[code], detail=detail, retry_after=retry_after)
+    return LLMTransientError(code, str(_MESSAGES[code]), detail=detail, retry_after=retry_after)
 
 
 def _permanent(code: str, detail: str) -> LLMPermanentError:
-    return LLMPermanentError(code, _MESSAGES[code], detail=detail)
+    return LLMPermanentError(code, str(_MESSAGES[code]), detail=detail)
 
 
 class _Secret:

@@ -143,3 +143,10 @@ class Explanation(SchoolOwnedModel):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+    @property
+    def error_text(self) -> str:
+        """The failure as the reader should see it, in their language where the code is known."""
+        from tutoring.errors import explanation_error_text
+
+        return explanation_error_text(self.error_code, self.error_message)

@@ -80,7 +80,7 @@ def explanation_state(explanation: Explanation) -> dict[str, Any]:
         "label": status_label(explanation.status),
         "html": str(render_markdown(explanation.content)) if shown else "",
         "text": explanation.content if shown else "",
-        "error_message": explanation.error_message,
+        "error_message": explanation.error_text,
         "served_from_cache": explanation.served_from_cache,
     }
 
