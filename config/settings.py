@@ -235,14 +235,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # and finish in the database meanwhile.
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
-# SIGTERM: warm shutdown (stop taking tasks, let running ones finish). A second signal
-# (cold shutdown) still gives running tasks this long, and then hands unacknowledged
-# messages, countdown retries included, back to Redis at once instead of after the
-# visibility timeout.
+# SIGTERM: warm shutdown (stop taking tasks, let running ones finish). A cold shutdown
+# (SIGQUIT, or a second SIGTERM/SIGINT) still gives running tasks this long before it
+# cancels them. Not extended to idle workers (worker_enable_soft_shutdown_on_idle would
+# sleep the whole timeout every time just to hand countdown retries back to Redis early;
+# the sweeper re-sends those anyway).
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT: float = env.float(
     "CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=20.0
 )
-CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
 # Prefixed queue names let several deployments (or test runs) share one broker vhost; the
 # workers' `-Q` must use the same names.
 CELERY_QUEUE_PREFIX: str = env.str("CELERY_QUEUE_PREFIX", default="")
