@@ -283,7 +283,8 @@ def test_a_failed_explanation_says_why_and_can_be_retried(world: World, student)
     assert failed["status"] == "failed"
     assert failed["error"] == {
         "code": "provider_unavailable",
-        "message": "The tutor is busy. Try again in a minute.",
+        # Known codes are shown in the reader's language, not as stored by the worker.
+        "message": "The AI service is temporarily unavailable. Please try again in a moment.",
     }
     retried = client.post(f"{path}/retry", {})
     assert retried.status_code == 202

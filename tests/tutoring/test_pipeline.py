@@ -291,3 +291,20 @@ def test_a_stored_provider_failure_is_shown_in_the_readers_language(
     assert "API key" in explanation.error_text
     with translation.override("zh-hans"):
         assert "密钥" in explanation.error_text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_question_waiting_out_a_provider_outage_says_busy_and_saved(
+    school, teacher, student, fake_llm, client
+):
+    fake_llm.script(Error.server_error(503))
+    lesson = published_lesson(school, teacher, [student])
+    explanation = _ask(school, student, lesson)
+    outcome = generation.explanation_generate(school_id=school.pk, explanation_id=explanation.pk)
+    assert outcome.status == "retry"
+    explanation = _reload(school, explanation)
+    assert explanation.status == Status.QUEUED and explanation.is_retrying
+    client.login(email=student.email, password="correct-horse-battery-staple")
+    poll = client.get(f"/s/riverside/explanations/{explanation.public_id}/poll").json()
+    assert poll["status"] == "queued"
+    assert poll["label"].startswith("The tutor is busy right now. Your question is saved")

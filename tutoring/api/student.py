@@ -44,6 +44,7 @@ from tutoring.services import explanations as explanation_services
 from tutoring.services import lessons as lesson_services
 from tutoring.services import profiles as profile_services
 from tutoring.services.explanations import MAX_COMMENT_CHARS, MAX_QUESTION_CHARS
+from tutoring.views.stream import explanation_label
 
 STUDENT = "student"
 ASKING = "asking the tutor"
@@ -115,6 +116,13 @@ class ExplanationSerializer(serializers.Serializer):
         help_text="`content` rendered and sanitized (math as `.math` spans for KaTeX)."
     )
     served_from_cache = serializers.BooleanField()
+    is_retrying = serializers.BooleanField(
+        help_text="true while the question waits again after a provider error (status "
+        "`queued`/`running`): show `status_message`, the question is saved and will be answered."
+    )
+    status_message = serializers.SerializerMethodField(
+        help_text="What to show the student for the current status, in the request's language."
+    )
     error = serializers.SerializerMethodField()
     usage = serializers.SerializerMethodField()
     is_helpful = serializers.BooleanField(allow_null=True)
@@ -125,6 +133,9 @@ class ExplanationSerializer(serializers.Serializer):
 
     def get_content_html(self, explanation: Explanation) -> str:
         return _markdown(explanation.content)
+
+    def get_status_message(self, explanation: Explanation) -> str:
+        return explanation_label(explanation)
 
     @extend_schema_field(ExplanationErrorSerializer(allow_null=True))
     def get_error(self, explanation: Explanation) -> dict[str, str] | None:

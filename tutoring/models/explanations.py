@@ -145,6 +145,11 @@ class Explanation(SchoolOwnedModel):
         return self.status in self.TERMINAL
 
     @property
+    def is_retrying(self) -> bool:
+        """Waiting again after a provider error: the question is saved and will be answered."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING) and bool(self.error_code)
+
+    @property
     def error_text(self) -> str:
         """The failure as the reader should see it, in their language where the code is known."""
         from tutoring.errors import explanation_error_text

@@ -70,6 +70,16 @@ def status_label(status: str) -> str:
     return str(labels.get(status, status))  # type: ignore[call-overload]
 
 
+BUSY_LABEL = _("The tutor is busy right now. Your question is saved and will be answered.")
+
+
+def explanation_label(explanation: Explanation) -> str:
+    """The status line a student reads, including the "busy, saved" state of retries."""
+    if explanation.is_retrying:
+        return str(BUSY_LABEL)
+    return status_label(explanation.status)
+
+
 def explanation_state(explanation: Explanation) -> dict[str, Any]:
     """The JSON the poll endpoint returns and the `done` event carries. `html` is the
     sanitized rendering of what the student may read: the answer once it has succeeded, or
@@ -77,7 +87,7 @@ def explanation_state(explanation: Explanation) -> dict[str, Any]:
     shown = explanation.status in (Status.SUCCEEDED, Status.BLOCKED)
     return {
         "status": explanation.status,
-        "label": status_label(explanation.status),
+        "label": explanation_label(explanation),
         "html": str(render_markdown(explanation.content)) if shown else "",
         "text": explanation.content if shown else "",
         "error_message": explanation.error_text,
@@ -190,7 +200,11 @@ async def _follow_live(
                 cursor.sent = 0
                 yield _event("reset", {}, event_id=0)
             elif event.type == "status":
-                label = status_label(event.status)
+                # The worker announces `queued` only when it gives a question back after a
+                # provider error: the "busy, saved" state.
+                label = (
+                    str(BUSY_LABEL) if event.status == Status.QUEUED else status_label(event.status)
+                )
                 yield _event("status", {"status": event.status, "label": label})
             if loop.time() > deadline:
                 cursor.finished = True

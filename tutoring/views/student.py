@@ -39,7 +39,7 @@ from tutoring.models import ExerciseAttempt, Explanation, Lesson, TutoringSessio
 from tutoring.services import explanations as explanation_services
 from tutoring.services import lessons as lesson_services
 from tutoring.services import profiles as profile_services
-from tutoring.views.stream import explanation_state, explanation_stream, status_label
+from tutoring.views.stream import explanation_label, explanation_state, explanation_stream
 
 HISTORY_PAGE_SIZE = 20
 RECENT_SESSIONS = 5
@@ -65,7 +65,7 @@ def explanation_card_context(
     args = [school_slug, explanation.public_id]
     return {
         "explanation": explanation,
-        "label": status_label(explanation.status),
+        "label": explanation_label(explanation),
         "is_owner": explanation.student_id == membership.user_id,
         "card_url": reverse("student_explanation_card", args=args),
         "poll_url": reverse("student_explanation_poll", args=args),
