@@ -41,3 +41,26 @@ demo: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .demo staticfiles
+
+# --- Benchmarks (bench/*.py print JSON; docs/performance.md explains the figures) ---------
+# Each creates its own database (lantern_bench_<name>) and Redis database and starts and
+# stops its own fake OpenAI server, workers and web servers. BENCH_ARGS passes options.
+BENCH_ARGS ?=
+.PHONY: bench bench-pipeline bench-stream bench-api bench-scale bench-cost
+
+bench: bench-cost bench-pipeline bench-stream bench-api bench-scale
+
+bench-pipeline: install services
+	$(PY) bench/pipeline.py $(BENCH_ARGS)
+
+bench-stream: install services
+	$(PY) bench/stream.py $(BENCH_ARGS)
+
+bench-api: install services
+	$(PY) bench/api.py $(BENCH_ARGS)
+
+bench-scale: install services
+	$(PY) bench/scale.py $(BENCH_ARGS)
+
+bench-cost: install services
+	$(PY) bench/cost.py $(BENCH_ARGS)

@@ -106,8 +106,10 @@ def school_context(school: School | int) -> Iterator[School]:
             yield school
         finally:
             _active_school.reset(token)
-            if not connection.needs_rollback:
-                _set_db_setting("app.school_id", previous_db)
+        # Only on success: with an error on its way out (perhaps a dead connection) the
+        # transaction is rolled back anyway, and a reset would mask the real error.
+        if not connection.needs_rollback:
+            _set_db_setting("app.school_id", previous_db)
 
 
 @contextmanager
@@ -125,8 +127,8 @@ def cross_school(reason: str) -> Iterator[None]:
             yield
         finally:
             _cross_school.reset(token)
-            if not connection.needs_rollback:
-                _set_db_setting("app.cross_school", "")
+        if not connection.needs_rollback:
+            _set_db_setting("app.cross_school", "")
 
 
 class SchoolQuerySet(models.QuerySet):

@@ -187,9 +187,10 @@ class FakeOpenAI:
 
     Endpoints: `POST /v1/chat/completions` (JSON and SSE streaming), `POST /v1/moderations`,
     `GET /v1/models`. All state changes are thread-safe and take effect on the next request.
-    `GET /_stats` (not recorded) reports chat calls in flight, their peak and the number of
-    chat calls; `POST /_stats/reset` starts a new measurement (benchmarks run the fake as a
-    subprocess and read it over HTTP).
+    `GET /_stats` (not recorded) reports chat calls in flight, their peak, the number of
+    chat calls and when each stream's first content chunk was written (wall clock, with the
+    request's `safety_identifier`); `POST /_stats/reset` starts a new measurement
+    (benchmarks run the fake as a subprocess and read it over HTTP).
     """
 
     def __init__(
@@ -217,6 +218,7 @@ class FakeOpenAI:
         self._in_flight = 0
         self._in_flight_peak = 0
         self._chat_calls = 0
+        self._first_chunks: deque[JsonDict] = deque(maxlen=5000)
         self._init_behaviour()
 
     def _init_behaviour(self) -> None:
@@ -374,12 +376,18 @@ class FakeOpenAI:
                 "in_flight": self._in_flight,
                 "in_flight_peak": self._in_flight_peak,
                 "chat_calls": self._chat_calls,
+                "first_chunks": list(self._first_chunks),
             }
 
     def reset_stats(self) -> None:
         with self._lock:
             self._in_flight_peak = self._in_flight
             self._chat_calls = 0
+            self._first_chunks.clear()
+
+    def _first_chunk_sent(self, user: str) -> None:
+        with self._lock:
+            self._first_chunks.append({"at": time.time(), "user": user})
 
     def _bodies(self, suffix: str) -> list[JsonDict]:
         with self._lock:
@@ -624,6 +632,7 @@ class _Handler(BaseHTTPRequestHandler):
             usage_requested=include_usage,
             chunk_delay=chunk_delay,
             cut_after=cut_after,
+            user=str(body.get("safety_identifier") or body.get("user") or ""),
         )
 
     def _start_stream(self) -> None:
@@ -656,6 +665,7 @@ class _Handler(BaseHTTPRequestHandler):
         usage_requested: bool,
         chunk_delay: float,
         cut_after: int | None,
+        user: str = "",
     ) -> None:
         created = int(time.time())
         # With include_usage OpenAI sends `"usage": null` on every chunk but the last.
@@ -673,6 +683,8 @@ class _Handler(BaseHTTPRequestHandler):
             if number:
                 self._sleep(chunk_delay)
             self._event(chunk({"content": piece}))
+            if not number:
+                self.server.fake._first_chunk_sent(user)
         if cut_after is not None:
             self._drop()
         self._event(chunk({}, finish_reason))
