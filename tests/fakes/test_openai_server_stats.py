@@ -1,0 +1,62 @@
+"""The fake OpenAI server's `/_stats` endpoint, which the benchmarks read over HTTP."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx2
+
+from tests.fakes.openai_server import FakeOpenAI
+
+
+def _chat(base_url: str, user: str) -> None:
+    httpx2.post(
+        f"{base_url}/chat/completions",
+        json={
+            "model": "gpt-4o-mini",
+            "messages": [{"role": "user", "content": "hi"}],
+            "stream": True,
+            "safety_identifier": user,
+        },
+        timeout=10,
+    )
+
+
+def test_stats_count_chat_calls_in_flight_at_once_and_when_streams_began():
+    with FakeOpenAI(latency=0.3, reply="one two") as fake:
+        root = fake.base_url.removesuffix("/v1")
+        callers = [
+            threading.Thread(target=_chat, args=(fake.base_url, f"student-{i}")) for i in range(3)
+        ]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(10)
+
+        stats = httpx2.get(f"{root}/_stats", timeout=5).json()
+
+        assert stats["chat_calls"] == 3
+        assert stats["in_flight"] == 0
+        assert stats["in_flight_peak"] == 3
+        assert sorted(c["user"] for c in stats["first_chunks"]) == [
+            "student-0",
+            "student-1",
+            "student-2",
+        ]
+        assert all(isinstance(c["at"], float) for c in stats["first_chunks"])
+
+
+def test_resetting_stats_starts_a_new_measurement_and_is_not_recorded_as_a_request():
+    with FakeOpenAI(reply="hello") as fake:
+        root = fake.base_url.removesuffix("/v1")
+        _chat(fake.base_url, "student")
+
+        after_reset = httpx2.post(f"{root}/_stats/reset", timeout=5).json()
+
+        assert after_reset == {
+            "in_flight": 0,
+            "in_flight_peak": 0,
+            "chat_calls": 0,
+            "first_chunks": [],
+        }
+        assert [r["path"] for r in fake.requests] == ["/v1/chat/completions"]
