@@ -38,7 +38,3 @@ def as_owner(alias: str = "default") -> Iterator[None]:
     finally:
         _close(alias)
         conn.settings_dict["USER"], conn.settings_dict["PASSWORD"] = saved
-
-
-def app_role_name(alias: str = "default") -> str:
-    return str(connections[alias].settings_dict["USER"])

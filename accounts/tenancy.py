@@ -131,10 +131,6 @@ def cross_school(reason: str) -> Iterator[None]:
             _set_db_setting("app.cross_school", "")
 
 
-class SchoolQuerySet(models.QuerySet):
-    pass
-
-
 class SchoolManager(models.Manager):
     """Fails closed: no school context, no queryset."""
 

@@ -267,7 +267,6 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-explanations": {"task": "tutoring.tasks.explanations_sweep", "schedule": 60.0},
     "purge-transcripts": {"task": "tutoring.safety.tasks.transcripts_purge", "schedule": 86400.0},
 }
-LLM_WORKER_CONCURRENCY: int = env.int("LLM_WORKER_CONCURRENCY", default=50)
 
 # --- LLM ------------------------------------------------------------------------------------
 
