@@ -240,3 +240,23 @@ def test_worker_end_to_end_with_the_school_key(
 
     wait_for(done)
     assert fake_llm.requests[-1]["headers"]["authorization"] == f"Bearer {secret}"
+
+
+@pytest.mark.django_db
+def test_rotate_field_keys_command_moves_every_school_to_the_newest_key(
+    school, other_school, school_admin, outsider, settings, capsys
+):
+    from django.core.management import call_command
+
+    secrets = {school: "sk-test-" + "e5f6" * 8, other_school: "sk-test-" + "a7b8" * 8}
+    for owner, admin in ((school, school_admin), (other_school, outsider)):
+        with school_context(owner):
+            keys.provider_key_create(actor=membership_of(owner, admin), secret=secrets[owner])
+    newest = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [newest, *settings.FIELD_ENCRYPTION_KEYS]
+    call_command("rotate_field_keys")
+    assert "Re-encrypted 2 provider key(s)." in capsys.readouterr().out
+    settings.FIELD_ENCRYPTION_KEYS = [newest]  # the old encryption key is retired
+    for owner in (school, other_school):
+        with school_context(owner):
+            assert keys.active_key_for_school(owner) == secrets[owner]

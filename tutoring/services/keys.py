@@ -2,7 +2,7 @@
 
 FIELD_ENCRYPTION_KEYS lists Fernet keys newest first: encryption uses the first, decryption
 tries all, so the encryption key itself rotates by prepending a new one and running
-`provider_keys_reencrypt` (the `rotate_field_keys` command).
+`provider_keys_reencrypt` (`python manage.py rotate_field_keys`).
 """
 
 from __future__ import annotations
