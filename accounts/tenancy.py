@@ -98,8 +98,12 @@ def school_context(school: School | int) -> Iterator[School]:
 
     if isinstance(school, int):
         school = School.objects.get(pk=school)
+    # Outermost, the transaction is ours: the setting is transaction-local, so it starts
+    # unset and ends with the commit; reading it first and restoring it after would be two
+    # round trips for nothing (a worker runs several of these per explanation).
+    nested = connection.in_atomic_block
     with transaction.atomic():
-        previous_db = _get_db_setting("app.school_id")
+        previous_db = _get_db_setting("app.school_id") if nested else ""
         token = _active_school.set(school)
         _set_db_setting("app.school_id", str(school.pk))
         try:
@@ -108,7 +112,7 @@ def school_context(school: School | int) -> Iterator[School]:
             _active_school.reset(token)
         # Only on success: with an error on its way out (perhaps a dead connection) the
         # transaction is rolled back anyway, and a reset would mask the real error.
-        if not connection.needs_rollback:
+        if nested and not connection.needs_rollback:
             _set_db_setting("app.school_id", previous_db)
 
 
@@ -120,6 +124,7 @@ def cross_school(reason: str) -> Iterator[None]:
     """
     if not reason:
         raise ValueError("cross_school() needs a reason.")
+    nested = connection.in_atomic_block  # outermost: the commit ends the setting
     with transaction.atomic():
         token = _cross_school.set(True)
         _set_db_setting("app.cross_school", "on")
@@ -127,7 +132,7 @@ def cross_school(reason: str) -> Iterator[None]:
             yield
         finally:
             _cross_school.reset(token)
-        if not connection.needs_rollback:
+        if nested and not connection.needs_rollback:
             _set_db_setting("app.cross_school", "")
 
 
@@ -144,7 +149,7 @@ class SchoolManager(models.Manager):
                 f"{self.model.__name__} queried without a school context; use "
                 f"{self.model.__name__}.objects.for_school(school) or school_context()."
             )
-        return queryset.filter(school=school)
+        return queryset.filter(school_id=school.pk)
 
     def for_school(self, school: School) -> models.QuerySet:
         active = _active_school.get()
@@ -153,7 +158,7 @@ class SchoolManager(models.Manager):
                 f"{self.model.__name__}.objects.for_school({school.pk}) inside school "
                 f"{active.pk}'s context."
             )
-        return super().get_queryset().filter(school=school)
+        return super().get_queryset().filter(school_id=school.pk)
 
     def unscoped_cross_school(self) -> models.QuerySet:
         """ESCAPE HATCH: every school's rows (RLS still applies unless `cross_school()`)."""
