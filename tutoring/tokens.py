@@ -74,6 +74,7 @@ _CJK = re.compile(
 _CHUNK_CHARS = 50_000
 
 
+@lru_cache(maxsize=64)
 def encoding_name_for_model(model: str) -> str | None:
     """The `bpe_openai` encoding for an OpenAI model name, or None for any other model.
 
@@ -111,8 +112,23 @@ def count_tokens(text: str, model: str) -> int:
     encoding_name = encoding_name_for_model(model)
     if encoding_name is None:
         return estimate_tokens(text)
+    if len(text) > _CACHED_CHARS_MAX:
+        return _count_exact(encoding_name, text)
+    return _count_cached(encoding_name, text)
+
+
+def _count_exact(encoding_name: str, text: str) -> int:
     encoding = _encoding(encoding_name)
     return sum(len(encoding.encode_ordinary(chunk)) for chunk in _chunks(text))
+
+
+# Prompts repeat the same long texts: one explanation's prompt is counted several times while
+# it is fitted to its budget, and the next explanation of the same lesson and student has the
+# same system message. Counting a 3,000-token prompt costs far more than hashing it. Bounded:
+# at most _CACHED_TEXTS texts of at most _CACHED_CHARS_MAX characters stay in memory.
+_CACHED_TEXTS = 512
+_CACHED_CHARS_MAX = 32_000
+_count_cached = lru_cache(maxsize=_CACHED_TEXTS)(_count_exact)
 
 
 def count_message_tokens(messages: list[dict[str, str]], model: str) -> int:

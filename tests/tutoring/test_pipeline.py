@@ -308,3 +308,29 @@ def test_a_question_waiting_out_a_provider_outage_says_busy_and_saved(
     poll = client.get(f"/s/riverside/explanations/{explanation.public_id}/poll").json()
     assert poll["status"] == "queued"
     assert poll["label"].startswith("The tutor is busy right now. Your question is saved")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_generation_costs_the_same_few_queries_however_long_the_session(
+    school, teacher, student, fake_llm, django_assert_num_queries
+):
+    """Claim (school, claim UPDATE, settings, the row with its session, key, history,
+    profile, safety settings, roster, budget lock, budget sums, reservation), then finish
+    (result UPDATE, usage, tutor message); each of the two transactions sets the school
+    once and counts its BEGIN and COMMIT: 21."""
+    fake_llm.set_default(reply="Keep the denominator, add the numerators.")
+    lesson = published_lesson(school, teacher, [student])
+    first = _ask(school, student, lesson)
+    generation.explanation_generate(school_id=school.pk, explanation_id=first.pk)
+    with school_context(school):
+        session = Explanation.objects.get(pk=first.pk).session
+    for i in range(30):
+        later = _ask(
+            school, student, lesson, question=f"And what about fifths? ({i})", session=session
+        )
+        generation.explanation_generate(school_id=school.pk, explanation_id=later.pk)
+    last = _ask(school, student, lesson, question="One more question?", session=session)
+    with django_assert_num_queries(21):
+        outcome = generation.explanation_generate(school_id=school.pk, explanation_id=last.pk)
+    assert outcome.status == "succeeded"
+    assert _reload(school, last).content == "Keep the denominator, add the numerators."

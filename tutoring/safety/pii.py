@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -99,7 +100,7 @@ class PiiMap:
     _name_pattern: re.Pattern[str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self._name_pattern = _name_pattern(self.names)
+        self._name_pattern = _name_pattern(tuple(self.names))
 
     def redact(self, text: str) -> str:
         """`text` with every detected value replaced by its placeholder."""
@@ -175,7 +176,9 @@ def name_variants(full_name: str) -> set[str]:
     return variants
 
 
-def _name_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+@lru_cache(maxsize=256)
+def _name_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for a roster. Cached: every claim of a class builds the same one."""
     variants: set[str] = set()
     for name in names:
         variants |= name_variants(name)

@@ -39,8 +39,8 @@ from tutoring.llm import (
     LLMPermanentError,
     LLMTransientError,
 )
-from tutoring.models import Explanation, Message, UsageEntry
-from tutoring.prompts import build_prompt
+from tutoring.models import Explanation, Message, SchoolSettings, UsageEntry
+from tutoring.prompts import BuiltPrompt, build_prompt
 from tutoring.safety import pipeline as safety
 from tutoring.services.budgets import budget_check, cost_microdollars, school_settings_get
 from tutoring.services.explanations import student_context, tries_on_exercise
@@ -112,6 +112,7 @@ class _Claim:
     choice: ProviderChoice
     prompt_version: str
     shield: safety.Shield  # PII placeholders and the school's moderation rules
+    prices: SchoolSettings  # the school's model prices when claimed: the finish charges them
 
 
 def backoff_seconds(attempt: int, retry_after: float | None) -> float:
@@ -173,10 +174,10 @@ def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
         except LLMPermanentError as exc:
             _finish_failed(school, explanation, attempt, exc.code, exc.user_message)
             return Outcome("failed")
-        request, prompt_version, shield = _build_request(
-            school, explanation, choice, row.ai_policy_text
-        )
-        estimate = request_estimate(request)
+        request, built, shield = _build_request(school, explanation, choice, row.ai_policy_text)
+        prompt_version = built.prompt_version
+        # The prompt's exact count (build_prompt counted it to fit the budget) + the reply.
+        estimate = built.prompt_tokens_estimate + request.max_tokens
         try:
             # Locks the school's settings row until commit: checks and reservations of one
             # school run one at a time, so a burst cannot overspend. Taken only now, after
@@ -194,13 +195,7 @@ def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
         rows.filter(pk=explanation_id, attempt=attempt).update(
             reserved_tokens=estimate, provider=choice.name, model=choice.model
         )
-    return _Claim(explanation, attempt, request, choice, prompt_version, shield)
-
-
-def request_estimate(request: CompletionRequest) -> int:
-    from tutoring.tokens import count_message_tokens
-
-    return count_message_tokens(request.messages, request.model) + request.max_tokens
+    return _Claim(explanation, attempt, request, choice, prompt_version, shield, prices=row)
 
 
 def history_within_reach(
@@ -222,7 +217,7 @@ def history_within_reach(
 
 def _build_request(
     school: School, explanation: Explanation, choice: ProviderChoice, policy: str
-) -> tuple[CompletionRequest, str, safety.Shield]:
+) -> tuple[CompletionRequest, BuiltPrompt, safety.Shield]:
     session = explanation.session
     history_rows = list(
         Message.objects.for_school(school)
@@ -264,7 +259,7 @@ def _build_request(
         safety_identifier=student.pseudonym,
         grounding=built.grounding,
     )
-    return request, built.prompt_version, shield
+    return request, built, shield
 
 
 def explanation_generate(*, school_id: int, explanation_id: int) -> Outcome:
@@ -387,9 +382,8 @@ def _finish_succeeded(
     """Store the reply (`reply.status` is `blocked` when moderation hid it: the student
     sees the kind message, the teachers' review item keeps the reply) and charge once."""
     explanation = claimed.explanation
+    cost = cost_microdollars(claimed.prices, completion.prompt_tokens, completion.completion_tokens)
     with school_context(school):
-        row = school_settings_get(school)
-        cost = cost_microdollars(row, completion.prompt_tokens, completion.completion_tokens)
         won = (
             Explanation.objects.for_school(school)
             .filter(pk=explanation.pk, status=Status.RUNNING, attempt=claimed.attempt)
