@@ -23,7 +23,7 @@ import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 import redis.asyncio as aioredis
@@ -107,7 +107,7 @@ class DeltaPublisher:
             if now - self._sent_at >= self.flush_seconds:
                 self._flush_held(now)
             else:
-                _tail_flusher().watch(self)
+                tail_flusher_watch(self)
 
     def flush(self, *, older_than: float = 0.0) -> None:
         """Send the held deltas (only when held at least `older_than` seconds)."""
@@ -115,6 +115,10 @@ class DeltaPublisher:
             now = time.monotonic()
             if self._held and now - self._held_since >= older_than:
                 self._flush_held(now)
+
+    def flush_due(self) -> None:
+        """Send what has been held a whole interval (the tail flusher calls this)."""
+        self.flush(older_than=self.flush_seconds)
 
     def _flush_held(self, now: float) -> None:
         text = "".join(self._held)
@@ -131,19 +135,30 @@ class DeltaPublisher:
         self._send({"type": "done", "status": status})
 
 
+class _Holder(Protocol):
+    """Something that holds text back for at most an interval: a DeltaPublisher, or the
+    ReplyGuard in front of it."""
+
+    @property
+    def is_holding(self) -> bool: ...
+
+    def flush_due(self) -> None: ...
+
+
 class _TailFlusher:
-    """One thread per process that sends what publishers hold once it is DELTA_FLUSH_SECONDS
-    old, so a pause in the model's stream never holds text back longer than that."""
+    """One thread per process that sends what publishers (and guards) hold once it is
+    DELTA_FLUSH_SECONDS old, so a pause in the model's stream never holds text back longer
+    than that."""
 
     def __init__(self) -> None:
-        self._watched: weakref.WeakSet[DeltaPublisher] = weakref.WeakSet()
+        self._watched: weakref.WeakSet[_Holder] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         threading.Thread(target=self._run, name="lantern-delta-flusher", daemon=True).start()
 
-    def watch(self, publisher: DeltaPublisher) -> None:
+    def watch(self, holder: _Holder) -> None:
         with self._lock:
-            self._watched.add(publisher)
+            self._watched.add(holder)
         self._wake.set()
 
     def _run(self) -> None:
@@ -152,12 +167,15 @@ class _TailFlusher:
             time.sleep(DELTA_FLUSH_SECONDS / 2)
             with self._lock:
                 watched = list(self._watched)
-            for publisher in watched:
-                publisher.flush(older_than=publisher.flush_seconds)
+            for holder in watched:
+                try:
+                    holder.flush_due()
+                except Exception:  # never let one generation stop every live stream
+                    logger.exception("live stream: flushing held text failed")
             with self._lock:
-                for publisher in watched:
-                    if not publisher.is_holding:
-                        self._watched.discard(publisher)
+                for holder in watched:
+                    if not holder.is_holding:
+                        self._watched.discard(holder)
                 if not self._watched:
                     self._wake.clear()
 
@@ -172,6 +190,11 @@ def _tail_flusher() -> _TailFlusher:
         if _tail_flusher_instance is None:
             _tail_flusher_instance = _TailFlusher()
         return _tail_flusher_instance
+
+
+def tail_flusher_watch(holder: _Holder) -> None:
+    """Have `holder.flush_due()` called until it holds nothing."""
+    _tail_flusher().watch(holder)
 
 
 @dataclass(frozen=True)

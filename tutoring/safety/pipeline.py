@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from django.db import connection
@@ -49,7 +50,7 @@ from tutoring.safety.policy import policy_gate
 from tutoring.safety.review import review_item_create
 from tutoring.safety.rules import Rule, rules_of, safety_settings_get
 from tutoring.services.providers import ProviderChoice
-from tutoring.streaming import DeltaPublisher
+from tutoring.streaming import DELTA_FLUSH_SECONDS, DeltaPublisher, tail_flusher_watch
 
 logger = logging.getLogger(__name__)
 Status = Explanation.Status
@@ -319,57 +320,94 @@ class ReplyGuard:
     back until it is whole), and stops the live text, withdrawing what was shown, as soon
     as the local rules would hide the reply. Thread-safe: the provider may call `delta`
     from its own thread.
+
+    Deltas are checked in batches, at most every `window` seconds (the live stream's own
+    batching interval): a model streams one token per chunk, and checking and restoring
+    each one was the pipeline's largest cost per chunk (bench/pipeline.py). Nothing is
+    shown before it is checked; a pause in the model's stream never holds text back longer
+    than the window (the process's tail flusher checks what is pending).
     """
 
     HOLD_BACK_CHARS = 16  # longer than any placeholder, e.g. "[ADDRESS_12]"
-    # More than any phrase of the local rules: a match ending in a new delta starts at most
-    # this far before it, so only that tail is checked again (checking the whole reply on
-    # every delta cost time quadratic in its length: ~0.1 s of CPU per 150-word reply).
-    # `reply_screen` still checks the whole reply before it is shown.
+    # More than any phrase of the local rules: a match ending in new text starts at most
+    # this far before it, so only that tail is checked again (checking the whole reply each
+    # time cost time quadratic in its length). `reply_screen` still checks the whole reply
+    # before it is shown.
     RECHECK_CHARS = 64  # the longest phrase has 23 characters
 
-    def __init__(self, publisher: DeltaPublisher, shield: Shield) -> None:
+    def __init__(
+        self, publisher: DeltaPublisher, shield: Shield, *, window: float = DELTA_FLUSH_SECONDS
+    ) -> None:
         self.publisher = publisher
         self.shield = shield
         self.halted = False
-        self._raw: list[str] = []
+        self.flush_seconds = window
+        self._raw = ""  # the raw text checked so far
+        self._pending: list[str] = []  # raw deltas not checked yet
+        self._checked_at = 0.0  # monotonic time of the last check; 0: none yet
         self._emitted = 0  # characters of the raw text already sent (restored)
-        self._checked = 0  # characters of the raw text the local rules found clean
         self._lock = threading.Lock()
 
     def delta(self, text: str) -> None:
         with self._lock:
-            self._raw.append(text)
-            if self.halted:
+            if self.halted or not text:
                 return
-            raw = "".join(self._raw)
-            start = max(0, self._checked - self.RECHECK_CHARS)
-            if start:  # begin at a word boundary, never inside a word
-                boundary = raw.find(" ", start, self._checked)
-                start = boundary if boundary != -1 else start
-            if moderate_local(raw[start:], self.shield.rules, is_reply=True).hides:
-                self.halted = True
-                self.publisher.reset()
-                return
-            self._checked = len(raw)
-            end = len(raw)
-            opening = raw.rfind("[", self._emitted)
-            if opening != -1 and "]" not in raw[opening:] and end - opening < self.HOLD_BACK_CHARS:
-                end = opening
-            if end > self._emitted:
-                self.publisher.delta(self.shield.pii.restore(raw[self._emitted : end]))
-                self._emitted = end
+            now = time.monotonic()
+            self._pending.append(text)
+            if now - self._checked_at >= self.flush_seconds:
+                self._check(now)
+            else:
+                tail_flusher_watch(self)
+
+    @property
+    def is_holding(self) -> bool:
+        return bool(self._pending) and not self.halted
+
+    def flush_due(self) -> None:
+        """Check and send what is pending once a window has passed since the last check (the
+        tail flusher calls this)."""
+        with self._lock:
+            now = time.monotonic()
+            if self.is_holding and now - self._checked_at >= self.flush_seconds:
+                self._check(now)
+
+    def _check(self, now: float) -> None:
+        self._checked_at = now
+        checked = len(self._raw)
+        self._raw += "".join(self._pending)
+        self._pending.clear()
+        raw = self._raw
+        start = max(0, checked - self.RECHECK_CHARS)
+        if start:  # begin at a word boundary, never inside a word
+            boundary = raw.find(" ", start, checked)
+            start = boundary if boundary != -1 else start
+        if moderate_local(raw[start:], self.shield.rules, is_reply=True).hides:
+            self.halted = True
+            self.publisher.reset()
+            return
+        end = len(raw)
+        opening = raw.rfind("[", self._emitted)
+        if opening != -1 and "]" not in raw[opening:] and end - opening < self.HOLD_BACK_CHARS:
+            end = opening
+        if end > self._emitted:
+            self.publisher.delta(self.shield.pii.restore(raw[self._emitted : end]))
+            self._emitted = end
 
     def flush(self) -> None:
-        """Send what was held back (call once the reply is known to be shown)."""
+        """Check and send everything, the held-back tail included (call once the reply is
+        known to be shown)."""
         with self._lock:
-            raw = "".join(self._raw)
-            if not self.halted and len(raw) > self._emitted:
-                self.publisher.delta(self.shield.pii.restore(raw[self._emitted :]))
-                self._emitted = len(raw)
+            if self.halted:
+                return
+            if self._pending:
+                self._check(time.monotonic())
+            if not self.halted and len(self._raw) > self._emitted:
+                self.publisher.delta(self.shield.pii.restore(self._raw[self._emitted :]))
+                self._emitted = len(self._raw)
 
     def withdraw(self) -> None:
         with self._lock:
+            self._pending.clear()
             if not self.halted:
                 self.halted = True
                 self.publisher.reset()
