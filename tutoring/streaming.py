@@ -4,10 +4,11 @@ Per explanation the worker APPENDs each delta to a key (the live prefix) and PUB
 with its offset. A reader subscribes first, then reads the prefix, then skips deltas whose
 offset is below what it has, so nothing is lost or doubled in between.
 
-Deltas are batched by time: the first goes out at once, later ones at most every
-DELTA_FLUSH_SECONDS (a background thread sends a held tail when the model pauses). A model
-streams one token per chunk; one Redis round trip per token was the pipeline's largest
-cost per explanation (bench/pipeline.py, docs/performance.md). The final text is
+Deltas are batched by time: the first goes out at once, later ones every
+DELTA_FLUSH_SECONDS, sent by one background thread for every stream of the process in one
+Redis pipeline. A model streams one token per chunk; one Redis round trip per token, then
+one per stream per interval, were the pipeline's largest costs per explanation
+(bench/pipeline.py, docs/performance.md). The final text is
 always in the database; Redis only carries the live part (and may be empty after a
 restart: readers then fall back to the stored row).
 """
@@ -50,94 +51,115 @@ def _client() -> redis.Redis | None:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, health_check_interval=30)
 
 
-class DeltaPublisher:
-    """Publishes one generation's deltas, batched by time. Never raises: a live view is a
-    nicety, the stored row is the truth. Thread-safe."""
+# Sends to Redis run one at a time in a process: the tail flusher's batch (many streams' held
+# text in one pipeline) and a publisher's own sends (first delta, status, done, reset). A
+# publisher's events therefore reach Redis in the order they were made: its `done` cannot
+# overtake its last delta sitting in a batch. Order: this lock, then a publisher's lock.
+_send_lock = threading.Lock()
 
-    def __init__(self, public_id: str, *, flush_seconds: float = DELTA_FLUSH_SECONDS) -> None:
+
+def _execute(pipe: Any, what: str) -> None:
+    try:
+        pipe.execute()
+    except redis.RedisError as exc:
+        logger.warning("stream publish failed (%s): %s", what, type(exc).__name__)
+
+
+class DeltaPublisher:
+    """Publishes one generation's deltas. Never raises: a live view is a nicety, the stored
+    row is the truth. Thread-safe.
+
+    The first delta goes out at once (the first words appear without delay); later ones
+    are held and sent by the process's tail flusher every DELTA_FLUSH_SECONDS, together
+    with every other stream's in one Redis pipeline. `status`, `done` and `reset` send what
+    is held first, then their event, at once.
+    """
+
+    def __init__(self, public_id: str) -> None:
         self.public_id = str(public_id)
         self.offset = 0  # characters received (sent or held)
-        self.flush_seconds = flush_seconds
         self._client = _client()
         self._lock = threading.Lock()
         self._held: list[str] = []
         self._held_offset = 0
-        self._held_since = 0.0
-        self._sent_at = 0.0  # monotonic time of the last delta sent; 0: none yet
+        self._sent_any = False
+        self._expires = False  # the text key has its TTL
 
-    def _send(self, event: dict[str, Any], append: str | None = None) -> None:
+    # -- commands (under self._lock) ------------------------------------------------------
+
+    def _drain(self, pipe: Any) -> None:
+        """Queue the held text as one delta on `pipe`."""
+        if not self._held:
+            return
+        text = "".join(self._held)
+        self._held.clear()
+        key = _text_key(self.public_id)
+        pipe.append(key, text)
+        if not self._expires:
+            pipe.expire(key, KEY_TTL_SECONDS)
+            self._expires = True
+        self._publish(pipe, {"type": "delta", "offset": self._held_offset, "text": text})
+        self._sent_any = True
+
+    def _publish(self, pipe: Any, event: dict[str, Any]) -> None:
+        pipe.publish(channel(self.public_id), json.dumps(event))
+
+    # -- sending ------------------------------------------------------------------------
+
+    def _send_now(self, event: dict[str, Any] | None = None, *, reset: bool = False) -> None:
         if self._client is None:
             return
-        try:
+        with _send_lock:
             pipe = self._client.pipeline(transaction=False)
-            if append is not None:
-                pipe.append(_text_key(self.public_id), append)
-                pipe.expire(_text_key(self.public_id), KEY_TTL_SECONDS)
-            pipe.publish(channel(self.public_id), json.dumps(event))
-            pipe.execute()
-        except redis.RedisError as exc:
-            logger.warning("stream publish failed for %s: %s", self.public_id, type(exc).__name__)
+            with self._lock:
+                if reset:
+                    self.offset = 0
+                    self._held.clear()
+                    self._expires = False
+                    pipe.delete(_text_key(self.public_id))
+                else:
+                    self._drain(pipe)
+                if event is not None:
+                    self._publish(pipe, event)
+            if len(pipe):
+                _execute(pipe, self.public_id)
 
     def reset(self) -> None:
         """A new attempt starts: readers drop what they showed."""
-        with self._lock:
-            self.offset = 0
-            self._held.clear()
-            if self._client is not None:
-                try:
-                    self._client.delete(_text_key(self.public_id))
-                except redis.RedisError:
-                    pass
-            self._send({"type": "reset"})
+        self._send_now({"type": "reset"}, reset=True)
 
     def status(self, status: str) -> None:
-        self.flush()
-        self._send({"type": "status", "status": status})
+        self._send_now({"type": "status", "status": status})
+
+    def done(self, status: str) -> None:
+        self._send_now({"type": "done", "status": status})
+
+    def flush(self) -> None:
+        """Send the held deltas now."""
+        self._send_now()
 
     def delta(self, text: str) -> None:
         if not text or self._client is None:
             return
         with self._lock:
-            now = time.monotonic()
             if not self._held:
                 self._held_offset = self.offset
-                self._held_since = now
             self._held.append(text)
             self.offset += len(text)
-            if now - self._sent_at >= self.flush_seconds:
-                self._flush_held(now)
-            else:
-                tail_flusher_watch(self)
-
-    def flush(self, *, older_than: float = 0.0) -> None:
-        """Send the held deltas (only when held at least `older_than` seconds)."""
-        with self._lock:
-            now = time.monotonic()
-            if self._held and now - self._held_since >= older_than:
-                self._flush_held(now)
-
-    def flush_due(self) -> None:
-        """Send what has been held a whole interval (the tail flusher calls this)."""
-        self.flush(older_than=self.flush_seconds)
-
-    def _flush_held(self, now: float) -> None:
-        text = "".join(self._held)
-        self._held.clear()
-        self._sent_at = now
-        self._send({"type": "delta", "offset": self._held_offset, "text": text}, append=text)
+            first = not self._sent_any
+        if first:
+            self._send_now()
+        else:
+            _tail_flusher().watch_publisher(self)
 
     @property
     def is_holding(self) -> bool:
         return bool(self._held)
 
-    def done(self, status: str) -> None:
-        self.flush()
-        self._send({"type": "done", "status": status})
-
 
 class _Holder(Protocol):
-    """Something that holds text back for at most an interval: a DeltaPublisher, or the
-    ReplyGuard in front of it."""
+    """Something in front of a publisher that holds text back for at most an interval (the
+    ReplyGuard): the tail flusher calls `flush_due` until it holds nothing."""
 
     @property
     def is_holding(self) -> bool: ...
@@ -146,38 +168,63 @@ class _Holder(Protocol):
 
 
 class _TailFlusher:
-    """One thread per process that sends what publishers (and guards) hold once it is
-    DELTA_FLUSH_SECONDS old, so a pause in the model's stream never holds text back longer
-    than that."""
+    """One thread per process: every DELTA_FLUSH_SECONDS while streams are live, it lets the
+    holders (guards) release what is due, then sends every publisher's held text in one
+    Redis pipeline. One round trip per interval for the whole process instead of one per
+    stream per interval: with a hundred generations in flight, those sends were a fifth of
+    a worker's CPU (bench/pipeline.py)."""
 
     def __init__(self) -> None:
-        self._watched: weakref.WeakSet[_Holder] = weakref.WeakSet()
+        self._holders: weakref.WeakSet[_Holder] = weakref.WeakSet()
+        self._publishers: weakref.WeakSet[DeltaPublisher] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._wake = threading.Event()
         threading.Thread(target=self._run, name="lantern-delta-flusher", daemon=True).start()
 
     def watch(self, holder: _Holder) -> None:
         with self._lock:
-            self._watched.add(holder)
+            self._holders.add(holder)
+        self._wake.set()
+
+    def watch_publisher(self, publisher: DeltaPublisher) -> None:
+        with self._lock:
+            self._publishers.add(publisher)
         self._wake.set()
 
     def _run(self) -> None:
         while True:
             self._wake.wait()
-            time.sleep(DELTA_FLUSH_SECONDS / 2)
-            with self._lock:
-                watched = list(self._watched)
-            for holder in watched:
-                try:
-                    holder.flush_due()
-                except Exception:  # never let one generation stop every live stream
-                    logger.exception("live stream: flushing held text failed")
-            with self._lock:
-                for holder in watched:
-                    if not holder.is_holding:
-                        self._watched.discard(holder)
-                if not self._watched:
-                    self._wake.clear()
+            time.sleep(DELTA_FLUSH_SECONDS)
+            try:
+                self._tick()
+            except Exception:  # never let one generation stop every live stream
+                logger.exception("live stream: sending held text failed")
+
+    def _tick(self) -> None:
+        with self._lock:
+            holders = list(self._holders)
+        for holder in holders:
+            holder.flush_due()  # may hand text to publishers, which then watch themselves
+        with self._lock:
+            publishers = list(self._publishers)
+        client = _client()
+        if client is not None and publishers:
+            with _send_lock:
+                pipe = client.pipeline(transaction=False)
+                for publisher in publishers:
+                    with publisher._lock:
+                        publisher._drain(pipe)
+                if len(pipe):
+                    _execute(pipe, f"{len(publishers)} streams")
+        with self._lock:
+            for holder in holders:
+                if not holder.is_holding:
+                    self._holders.discard(holder)
+            for publisher in publishers:
+                if not publisher.is_holding:
+                    self._publishers.discard(publisher)
+            if not self._holders and not self._publishers:
+                self._wake.clear()
 
 
 _tail_flusher_lock = threading.Lock()
@@ -193,7 +240,7 @@ def _tail_flusher() -> _TailFlusher:
 
 
 def tail_flusher_watch(holder: _Holder) -> None:
-    """Have `holder.flush_due()` called until it holds nothing."""
+    """Have `holder.flush_due()` called every interval until it holds nothing."""
     _tail_flusher().watch(holder)
 
 

@@ -364,12 +364,10 @@ class ReplyGuard:
         return bool(self._pending) and not self.halted
 
     def flush_due(self) -> None:
-        """Check and send what is pending once a window has passed since the last check (the
-        tail flusher calls this)."""
+        """Check and send what is pending (the tail flusher calls this once a window)."""
         with self._lock:
-            now = time.monotonic()
-            if self.is_holding and now - self._checked_at >= self.flush_seconds:
-                self._check(now)
+            if self.is_holding:
+                self._check(time.monotonic())
 
     def _check(self, now: float) -> None:
         self._checked_at = now
