@@ -150,15 +150,17 @@ def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
         if not won:
             return Outcome("skipped")
         row = school_settings_get(school)
-        # The session's school, student and version too: the prompt's student context and
-        # the PII shield read them (three queries fewer per claim).
-        explanation = rows.select_related(
-            "session__school",
-            "session__student",
-            "session__lesson_version",
-            "lesson_version",
-            "exercise",
-        ).get(pk=explanation_id)
+        # The session's student too: the prompt's student context and the PII shield read
+        # it. The session's school is `school`, and its lesson version is almost always
+        # the explanation's own: both are set from what is already loaded instead of
+        # being joined and built again (a version carries the whole lesson material).
+        explanation = rows.select_related("session__student", "lesson_version", "exercise").get(
+            pk=explanation_id
+        )
+        session = explanation.session
+        session.school = school
+        if session.lesson_version_id == explanation.lesson_version_id:
+            session.lesson_version = explanation.lesson_version
         attempt = explanation.attempt
         if attempt > settings.LLM_MAX_ATTEMPTS:
             _finish_failed(
