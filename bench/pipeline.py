@@ -15,7 +15,8 @@ dominate) and `short` (10 words: the pipeline's fixed cost per explanation). The
 figures are those of the first scenario; `worker_cpu_ms_per_explanation` is the worker's
 CPU time per explanation, the figure least skewed by other load on the machine.
 
-Targets: `ratio` >= 0.8; `in_flight_peak` >= 100 per worker process; the worker's
+Targets: `ratio` >= 0.7 (the core issue) and >= 0.8 (the performance issue);
+`in_flight_peak` >= 100 per worker process; the worker's
 `db_connections_peak` <= DATABASE_POOL_MAX_SIZE whatever the concurrency.
 """
 
@@ -304,7 +305,8 @@ def main() -> None:
             "prompt_chars": sum(len(m["content"]) for m in messages),
             "targets": {
                 name: {
-                    "ratio >= 0.8": result["ratio"] >= 0.8,
+                    "ratio >= 0.7 (issue 3)": result["ratio"] >= 0.7,
+                    "ratio >= 0.8 (issue 8)": result["ratio"] >= 0.8,
                     "in_flight_peak >= 100 per worker process": result["in_flight_peak"] >= 100,
                     "db_connections_peak <= DATABASE_POOL_MAX_SIZE": (
                         result["db_connections_peak"] <= pool_max

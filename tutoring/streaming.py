@@ -29,6 +29,8 @@ from typing import Any, Protocol
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 KEY_TTL_SECONDS = 3600
@@ -48,7 +50,16 @@ def _text_key(public_id: str) -> str:
 def _client() -> redis.Redis | None:
     if not settings.REDIS_URL:
         return None
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, health_check_interval=30)
+    # No retries: redis-py's default retries a refused connection with backoff for ~4 s,
+    # and the live text is a nicety that must never hold a generation up (a failed send
+    # pauses sending instead, see _execute).
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_timeout=5,
+        socket_connect_timeout=2,
+        health_check_interval=30,
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 # Sends to Redis run one at a time in a process: the tail flusher's batch (many streams' held
@@ -56,13 +67,32 @@ def _client() -> redis.Redis | None:
 # publisher's events therefore reach Redis in the order they were made: its `done` cannot
 # overtake its last delta sitting in a batch. Order: this lock, then a publisher's lock.
 _send_lock = threading.Lock()
+# After a failed send, sends are skipped for this long (held text stays held and goes out
+# with the right offsets once Redis answers again): a Redis that hangs costs one timeout
+# per pause under the send lock, not one per send of every generation.
+SEND_PAUSE_AFTER_FAILURE_SECONDS = 5.0
+_paused_until = 0.0
 
 
-def _execute(pipe: Any, what: str) -> None:
+def _sending_paused() -> bool:
+    return time.monotonic() < _paused_until
+
+
+def _execute(pipe: Any, what: str) -> bool:
+    """Run a pipeline (under _send_lock). False when Redis failed: sends pause a while."""
+    global _paused_until
     try:
         pipe.execute()
     except redis.RedisError as exc:
-        logger.warning("stream publish failed (%s): %s", what, type(exc).__name__)
+        _paused_until = time.monotonic() + SEND_PAUSE_AFTER_FAILURE_SECONDS
+        logger.warning(
+            "stream publish failed (%s): %s; live text paused for %.0f s",
+            what,
+            type(exc).__name__,
+            SEND_PAUSE_AFTER_FAILURE_SECONDS,
+        )
+        return False
+    return True
 
 
 class DeltaPublisher:
@@ -110,6 +140,12 @@ class DeltaPublisher:
         if self._client is None:
             return
         with _send_lock:
+            if _sending_paused():
+                if reset:
+                    with self._lock:
+                        self.offset = 0
+                        self._held.clear()
+                return
             pipe = self._client.pipeline(transaction=False)
             with self._lock:
                 if reset:
@@ -204,12 +240,17 @@ class _TailFlusher:
         with self._lock:
             holders = list(self._holders)
         for holder in holders:
-            holder.flush_due()  # may hand text to publishers, which then watch themselves
+            try:
+                holder.flush_due()  # may hand text to publishers, which then watch themselves
+            except Exception:  # one generation's guard must not stop the others' streams
+                logger.exception("live stream: a guard failed to release its text")
         with self._lock:
             publishers = list(self._publishers)
         client = _client()
         if client is not None and publishers:
             with _send_lock:
+                if _sending_paused():
+                    return  # still watched: sent once Redis answers again
                 pipe = client.pipeline(transaction=False)
                 for publisher in publishers:
                     with publisher._lock:

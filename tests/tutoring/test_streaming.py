@@ -6,9 +6,15 @@ still get its own stream's text whole, in order, and `done` only after the last 
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 import time
 import uuid
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tutoring.streaming import DeltaPublisher, _client, _text_key, channel, live_events
 
@@ -79,3 +85,48 @@ def test_a_reset_clears_the_live_prefix_and_the_next_attempt_starts_from_zero():
     second.delta(" is three fifths.")
     second.done("succeeded")
     assert _client().get(_text_key(public_id)).decode() == "The answer is three fifths."
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_failing_redis_pauses_the_live_text_and_loses_nothing_held(monkeypatch):
+    from tutoring import streaming
+
+    working = _client()
+    broken = redis.Redis(
+        host="127.0.0.1", port=_closed_port(), socket_connect_timeout=1, retry=Retry(NoBackoff(), 0)
+    )
+    monkeypatch.setattr(streaming, "_client", lambda: broken)
+    public_id = str(uuid.uuid4())
+    publisher = DeltaPublisher(public_id)
+    publisher.delta("Lost with the first send. ")  # refused: sends pause
+    assert streaming._sending_paused()
+    started = time.monotonic()
+    publisher.delta("Kept ")
+    publisher.delta("while paused.")
+    publisher.done("succeeded")  # skipped, at once, without raising
+    assert time.monotonic() - started < 0.5
+    assert publisher.is_holding
+
+    # Redis answers again: what was held goes out, at its offset.
+    monkeypatch.setattr(streaming, "_client", lambda: working)
+    streaming._paused_until = 0.0  # not monkeypatched: its undo would pause later tests
+    publisher._client = working
+    pubsub = working.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(channel(public_id))
+    publisher.flush()
+    assert working.get(_text_key(public_id)).decode() == "Kept while paused."
+    message = None
+    deadline = time.monotonic() + 5
+    while message is None and time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=1.0)
+    pubsub.close()
+    event = json.loads(message["data"])
+    assert (event["offset"], event["text"]) == (
+        len("Lost with the first send. "),
+        "Kept while paused.",
+    )
