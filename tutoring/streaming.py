@@ -178,14 +178,15 @@ class DeltaPublisher:
         if not text or self._client is None:
             return
         with self._lock:
-            if not self._held:
+            was_holding = bool(self._held)
+            if not was_holding:
                 self._held_offset = self.offset
             self._held.append(text)
             self.offset += len(text)
             first = not self._sent_any
         if first:
             self._send_now()
-        else:
+        elif not was_holding:  # the flusher keeps a publisher until it holds nothing
             _tail_flusher().watch_publisher(self)
 
     @property

@@ -353,10 +353,11 @@ class ReplyGuard:
             if self.halted or not text:
                 return
             now = time.monotonic()
+            was_holding = bool(self._pending)
             self._pending.append(text)
             if now - self._checked_at >= self.flush_seconds:
                 self._check(now)
-            else:
+            elif not was_holding:  # the flusher keeps a holder until it holds nothing
                 tail_flusher_watch(self)
 
     @property
