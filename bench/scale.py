@@ -479,6 +479,27 @@ def big_school(bench: Bench, usage_rows: int) -> dict[str, Any]:
     return {"usage_rows_this_month": usage_rows, "seconds": round(time.perf_counter() - began, 1)}
 
 
+def periods_from_ledger(bench: Bench) -> None:
+    """The budget counters (UsagePeriod) of this month and today, from the generated ledger,
+    as the finishing transactions would have kept them."""
+    with bench.owner_connection() as conn:
+        conn.execute("DELETE FROM tutoring_usageperiod")
+        for student, period, since in (
+            ("NULL", "month", "TRUE"),
+            ("student_id", "day", "student_id IS NOT NULL AND NOT is_preview"),
+        ):
+            conn.execute(
+                "INSERT INTO tutoring_usageperiod (school_id, public_id, student_id,"
+                f" period_start, tokens) SELECT school_id, gen_random_uuid(), {student},"
+                f" date_trunc('{period}', now() AT TIME ZONE 'UTC')::date,"
+                " sum(prompt_tokens + completion_tokens) FROM tutoring_usageentry"
+                f" WHERE created_at >= date_trunc('{period}', now() AT TIME ZONE 'UTC')"
+                f" AT TIME ZONE 'UTC' AND {since} GROUP BY school_id"
+                + (", student_id" if student != "NULL" else "")
+            )
+        conn.execute("VACUUM ANALYZE tutoring_usageperiod")
+
+
 def _existing_sizes(bench: Bench) -> tuple[int, int, int] | None:
     try:
         with bench.owner_connection() as conn:
@@ -684,6 +705,8 @@ def main() -> None:
     }
     if args.big_school_usage:
         generated["big_school"] = big_school(large, args.big_school_usage)
+    for bench in (small, large):
+        periods_from_ledger(bench)
     for bench in (small, large):
         with bench.owner_connection() as conn:
             for name in args.index:

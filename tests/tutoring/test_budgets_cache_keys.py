@@ -11,7 +11,7 @@ from accounts.tenancy import school_context
 from tests.conftest import wait_for
 from tests.factories import member, membership_of, published_lesson
 from tutoring.errors import BudgetExhausted
-from tutoring.models import Explanation, ProviderKey, UsageEntry
+from tutoring.models import Explanation, ProviderKey, UsageEntry, UsagePeriod
 from tutoring.services import explanations as svc
 from tutoring.services import generation, keys
 from tutoring.services.budgets import budget_use, school_settings_get
@@ -104,6 +104,75 @@ def test_teacher_preview_is_not_billed_to_a_student(school, teacher, student, fa
         entry = UsageEntry.objects.get(explanation=explanation)
         assert entry.student_id is None and entry.is_preview
         assert budget_use(school=school, student_id=teacher.pk).student_used == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_period_counters_the_budget_check_reads_match_the_ledger(
+    school, teacher, student, other_student, fake_llm
+):
+    from tests.fakes.openai_server import Reply
+
+    fake_llm.script(*[Reply("Answer.", prompt_tokens=700, completion_tokens=50)] * 4)
+    lesson = published_lesson(school, teacher, [student, other_student])
+    for user, question in ((student, "Why?"), (student, "And then?"), (other_student, "How?")):
+        assert _generate(school, _ask(school, user, lesson, question)).status == Status.SUCCEEDED
+    with school_context(school):
+        actor = membership_of(school, teacher)
+        session = svc.session_start(actor=actor, lesson=lesson, preview_profile={})
+        preview = svc.explanation_request(actor=actor, session=session, question="Preview?")
+    assert _generate(school, preview).status == Status.SUCCEEDED
+    with school_context(school):
+        periods = {p.student_id: p.tokens for p in UsagePeriod.objects.all()}
+        ledger = list(UsageEntry.objects.values_list("student_id", "prompt_tokens"))
+        use = budget_use(school=school, student_id=student.pk)
+        other_use = budget_use(school=school, student_id=other_student.pk)
+    assert len(ledger) == 4
+    assert periods == {None: 4 * 750, student.pk: 2 * 750, other_student.pk: 750}
+    assert (use.school_used, use.student_used, other_use.student_used) == (3000, 1500, 750)
+
+    # The check refuses from the counters: 1,500 used today leave nothing of 1,500.
+    _set_budget(school, student_daily_token_budget=1500)
+    with pytest.raises(BudgetExhausted):
+        _ask(school, student, lesson, "One more?")
+    _ask(school, other_student, lesson, "One more?")  # 750 of 1,500: still asks
+
+
+@pytest.mark.django_db
+def test_the_migration_backfills_this_months_and_todays_counters_from_the_ledger(
+    school, student, other_student
+):
+    import importlib
+    from datetime import timedelta
+
+    from django.apps import apps
+    from django.db import connection
+    from django.utils import timezone
+
+    backfill = importlib.import_module(
+        "tutoring.migrations.0003_usage_period"
+    ).usage_periods_backfill
+    now = timezone.now()
+    with school_context(school):
+        for user, tokens, preview, when in (
+            (student, 100, False, now),
+            (student, 200, False, now),
+            (other_student, 40, True, now),  # a preview: the school pays, no student does
+            (student, 5000, False, now - timedelta(days=40)),  # an earlier month
+        ):
+            entry = UsageEntry.objects.create(
+                school=school,
+                student=None if preview else user,
+                is_preview=preview,
+                provider="openai",
+                model="m",
+                prompt_tokens=tokens,
+                completion_tokens=0,
+            )
+            UsageEntry.objects.filter(pk=entry.pk).update(created_at=when)
+        UsagePeriod.objects.all().delete()
+        backfill(apps, type("SchemaEditor", (), {"connection": connection})())
+        periods = {p.student_id: p.tokens for p in UsagePeriod.objects.all()}
+    assert periods == {None: 340, student.pk: 300}
 
 
 # --- Cache ----------------------------------------------------------------------------------

@@ -316,8 +316,9 @@ def test_a_generation_costs_the_same_few_queries_however_long_the_session(
 ):
     """Claim (school, claim UPDATE, settings, the row with its session, key, history,
     profile, safety settings, roster, budget lock, budget sums, reservation), then finish
-    (result UPDATE, usage, tutor message); each of the two transactions sets the school
-    once and counts its BEGIN and COMMIT: 21."""
+    (result UPDATE, usage, the school's month and the student's day counters, tutor
+    message); each of the two transactions sets the school once and counts its BEGIN and
+    COMMIT: 23."""
     fake_llm.set_default(reply="Keep the denominator, add the numerators.")
     lesson = published_lesson(school, teacher, [student])
     first = _ask(school, student, lesson)
@@ -330,7 +331,7 @@ def test_a_generation_costs_the_same_few_queries_however_long_the_session(
         )
         generation.explanation_generate(school_id=school.pk, explanation_id=later.pk)
     last = _ask(school, student, lesson, question="One more question?", session=session)
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(23):
         outcome = generation.explanation_generate(school_id=school.pk, explanation_id=last.pk)
     assert outcome.status == "succeeded"
     assert _reload(school, last).content == "Keep the denominator, add the numerators."

@@ -13,7 +13,7 @@ from tutoring.models.safety import (
     Severity,
     StudentBirthDate,
 )
-from tutoring.models.school_settings import ProviderKey, SchoolSettings, UsageEntry
+from tutoring.models.school_settings import ProviderKey, SchoolSettings, UsageEntry, UsagePeriod
 from tutoring.models.students import StudentProfile
 
 __all__ = [
@@ -38,4 +38,5 @@ __all__ = [
     "StudentProfile",
     "TutoringSession",
     "UsageEntry",
+    "UsagePeriod",
 ]

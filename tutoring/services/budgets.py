@@ -7,6 +7,7 @@ overspend by more than one reservation's estimate error.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import School
 from tutoring.errors import BudgetExhausted
-from tutoring.models import Explanation, SchoolSettings, UsageEntry
+from tutoring.models import Explanation, SchoolSettings, UsageEntry, UsagePeriod
 
 
 def school_settings_get(school: School, *, lock: bool = False) -> SchoolSettings:
@@ -71,13 +72,12 @@ def _reserved(school: School, student_id: int | None) -> int:
 
 _USED_NOW_SQL = """
 SELECT
-  (SELECT coalesce(sum(u.prompt_tokens + u.completion_tokens), 0) FROM {usage} u
-    WHERE u.school_id = %(school)s AND u.created_at >= %(month)s),
+  (SELECT coalesce(sum(p.tokens), 0) FROM {period} p
+    WHERE p.school_id = %(school)s AND p.student_id IS NULL AND p.period_start = %(month)s),
   (SELECT coalesce(sum(e.reserved_tokens), 0) FROM {explanation} e
     WHERE e.school_id = %(school)s AND e.status = %(running)s AND e.reserved_tokens > 0),
-  (SELECT coalesce(sum(u.prompt_tokens + u.completion_tokens), 0) FROM {usage} u
-    WHERE u.school_id = %(school)s AND u.created_at >= %(day)s
-      AND u.student_id = %(student)s AND NOT u.is_preview),
+  (SELECT coalesce(sum(p.tokens), 0) FROM {period} p
+    WHERE p.school_id = %(school)s AND p.student_id = %(student)s AND p.period_start = %(day)s),
   (SELECT coalesce(sum(e.reserved_tokens), 0) FROM {explanation} e
     WHERE e.school_id = %(school)s AND e.status = %(running)s AND e.reserved_tokens > 0
       AND e.student_id = %(student)s AND NOT e.is_preview)
@@ -87,7 +87,9 @@ SELECT
 def _used_now(school: School, student_id: int | None, now: datetime) -> tuple[int, int]:
     """(school tokens this month, student tokens today), settled + reserved, read in one
     statement: one round trip inside the budget lock instead of four, and one snapshot, so a
-    reservation settled in between is counted exactly once.
+    reservation settled in between is counted exactly once. Settled tokens come from the
+    period counters (one row each, whatever the month's usage), reserved ones from the
+    explanations being written.
 
     Plain SQL: this runs under the school's budget lock on every claim, and building the
     same statement with the ORM cost more CPU than the rest of the claim's queries
@@ -95,13 +97,13 @@ def _used_now(school: School, student_id: int | None, now: datetime) -> tuple[in
     (previews) matches no row, so the student's sums are 0.
     """
     sql = _USED_NOW_SQL.format(
-        usage=connection.ops.quote_name(UsageEntry._meta.db_table),
+        period=connection.ops.quote_name(UsagePeriod._meta.db_table),
         explanation=connection.ops.quote_name(Explanation._meta.db_table),
     )
     params = {
         "school": school.pk,
-        "month": _month_start(now),
-        "day": _day_start(now),
+        "month": _month_start(now).date(),
+        "day": _day_start(now).date(),
         "running": Explanation.Status.RUNNING.value,
         "student": student_id,
     }
@@ -109,6 +111,43 @@ def _used_now(school: School, student_id: int | None, now: datetime) -> tuple[in
         cursor.execute(sql, params)
         school_settled, school_reserved, student_settled, student_reserved = cursor.fetchone()
     return int(school_settled) + int(school_reserved), int(student_settled) + int(student_reserved)
+
+
+_PERIOD_ADD_SQL = """
+INSERT INTO {period} (school_id, public_id, student_id, period_start, tokens)
+VALUES (%s, %s, {student}, %s, %s)
+ON CONFLICT ({conflict}) WHERE {condition}
+DO UPDATE SET tokens = {period}.tokens + excluded.tokens
+"""
+
+
+def usage_periods_add(
+    *, school: School, student_id: int | None, tokens: int, now: datetime
+) -> None:
+    """Add settled tokens to the school's month and, for a student (not a preview), to the
+    student's day. Call in the transaction that writes the UsageEntry, so the counters and
+    the ledger change together. One upsert per counter: safe under concurrent finishes."""
+    period = connection.ops.quote_name(UsagePeriod._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PERIOD_ADD_SQL.format(
+                period=period,
+                student="NULL",
+                conflict="school_id, period_start",
+                condition="student_id IS NULL",
+            ),
+            [school.pk, uuid.uuid4().hex, _month_start(now).date(), tokens],
+        )
+        if student_id is not None:
+            cursor.execute(
+                _PERIOD_ADD_SQL.format(
+                    period=period,
+                    student="%s",
+                    conflict="school_id, student_id, period_start",
+                    condition="student_id IS NOT NULL",
+                ),
+                [school.pk, uuid.uuid4().hex, student_id, _day_start(now).date(), tokens],
+            )
 
 
 def budget_use(*, school: School, student_id: int | None = None) -> BudgetUse:
