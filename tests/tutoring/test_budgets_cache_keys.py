@@ -14,7 +14,7 @@ from tutoring.errors import BudgetExhausted
 from tutoring.models import Explanation, ProviderKey, UsageEntry, UsagePeriod
 from tutoring.services import explanations as svc
 from tutoring.services import generation, keys
-from tutoring.services.budgets import budget_use, school_settings_get
+from tutoring.services.budgets import budget_use, school_settings_get, usage_record
 
 Status = Explanation.Status
 
@@ -135,6 +135,34 @@ def test_the_period_counters_the_budget_check_reads_match_the_ledger(
     with pytest.raises(BudgetExhausted):
         _ask(school, student, lesson, "One more?")
     _ask(school, other_student, lesson, "One more?")  # 750 of 1,500: still asks
+
+
+@pytest.mark.django_db
+def test_usage_counters_never_cross_schools(school, other_school, student, both_schools_user):
+    def charge(where, user, tokens):
+        with school_context(where):
+            usage_record(
+                school=where,
+                explanation_id=None,
+                student_id=user.pk,
+                is_preview=False,
+                provider="openai",
+                model="m",
+                prompt_tokens=tokens,
+                completion_tokens=0,
+            )
+
+    charge(school, student, 100)
+    charge(school, both_schools_user, 50)
+    charge(other_school, both_schools_user, 999)
+    with school_context(school):
+        # Row-level security: even an unscoped read sees only this school's counters.
+        seen = set(UsagePeriod.objects.unscoped_cross_school().values_list("school_id", flat=True))
+        use = budget_use(school=school, student_id=both_schools_user.pk)
+    assert seen == {school.pk}
+    assert (use.school_used, use.student_used) == (150, 50)
+    with school_context(other_school):
+        assert budget_use(school=other_school, student_id=both_schools_user.pk).student_used == 999
 
 
 @pytest.mark.django_db

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,23 +50,6 @@ class BudgetUse:
     @property
     def school_share(self) -> float:
         return self.school_used / self.school_limit if self.school_limit else 0.0
-
-
-def _settled(school: School, since: datetime, student_id: int | None) -> int:
-    entries = UsageEntry.objects.for_school(school).filter(created_at__gte=since)
-    if student_id is not None:
-        entries = entries.filter(student_id=student_id, is_preview=False)
-    total = entries.aggregate(t=Sum(F("prompt_tokens") + F("completion_tokens")))["t"]
-    return int(total or 0)
-
-
-def _reserved(school: School, student_id: int | None) -> int:
-    running = Explanation.objects.for_school(school).filter(
-        status=Explanation.Status.RUNNING, reserved_tokens__gt=0
-    )
-    if student_id is not None:
-        running = running.filter(student_id=student_id, is_preview=False)
-    return int(running.aggregate(t=Sum("reserved_tokens"))["t"] or 0)
 
 
 _USED_NOW_SQL = """
@@ -121,12 +103,39 @@ DO UPDATE SET tokens = {period}.tokens + excluded.tokens
 """
 
 
-def usage_periods_add(
-    *, school: School, student_id: int | None, tokens: int, now: datetime
-) -> None:
-    """Add settled tokens to the school's month and, for a student (not a preview), to the
-    student's day. Call in the transaction that writes the UsageEntry, so the counters and
-    the ledger change together. One upsert per counter: safe under concurrent finishes."""
+def usage_record(
+    *,
+    school: School,
+    explanation_id: int | None,
+    student_id: int | None,
+    is_preview: bool,
+    provider: str,
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    cost_microdollars: int = 0,
+) -> UsageEntry:
+    """Charge one provider call: the ledger row and the period counters the budget check
+    reads, together. Call inside the school's context and the caller's transaction (the
+    finish, after its guarded UPDATE won). A preview charges the school, never a student."""
+    entry = UsageEntry.objects.for_school(school).create(
+        school=school,
+        explanation_id=explanation_id,
+        student_id=None if is_preview else student_id,
+        is_preview=is_preview,
+        provider=provider,
+        model=model,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost_microdollars=cost_microdollars,
+    )
+    _periods_add(school, entry.student_id, entry.total_tokens, entry.created_at)
+    return entry
+
+
+def _periods_add(school: School, student_id: int | None, tokens: int, now: datetime) -> None:
+    """Add settled tokens to the school's month and, for a student, to the student's day.
+    One upsert per counter: safe under concurrent finishes."""
     period = connection.ops.quote_name(UsagePeriod._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -151,39 +160,15 @@ def usage_periods_add(
 
 
 def budget_use(*, school: School, student_id: int | None = None) -> BudgetUse:
-    """Current consumption against the limits (settled + reserved)."""
+    """Current consumption against the limits (settled + reserved): what the check sees."""
     row = school_settings_get(school)
-    now = timezone.now()
-    school_used = _settled(school, _month_start(now), None) + _reserved(school, None)
-    student_used = None
-    if student_id is not None:
-        student_used = _settled(school, _day_start(now), student_id) + _reserved(school, student_id)
+    school_used, student_used = _used_now(school, student_id, timezone.now())
     return BudgetUse(
         school_used=school_used,
         school_limit=row.monthly_token_budget,
-        student_used=student_used,
+        student_used=None if student_id is None else student_used,
         student_limit=row.student_daily_token_budget,
     )
-
-
-_LIMITS_SQL = (
-    "SELECT monthly_token_budget, student_daily_token_budget FROM {table} WHERE school_id = %s"
-)
-
-
-def _limits(school: School, *, lock: bool) -> tuple[int, int]:
-    """(monthly school limit, daily student limit); with `lock`, the settings row stays
-    locked until the transaction ends. One plain statement: it runs on every claim."""
-    sql = _LIMITS_SQL.format(table=connection.ops.quote_name(SchoolSettings._meta.db_table))
-    if lock and connection.features.has_select_for_update:  # SQLite (the demo) has none
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [school.pk])
-        found = cursor.fetchone()
-    if found is None:  # the school's first request: create the row with defaults
-        row = school_settings_get(school, lock=lock)
-        return row.monthly_token_budget, row.student_daily_token_budget
-    return int(found[0]), int(found[1])
 
 
 def budget_check(*, school: School, student_id: int | None, estimate: int, lock: bool) -> None:
@@ -193,11 +178,11 @@ def budget_check(*, school: School, student_id: int | None, estimate: int, lock:
     caller can reserve the estimate atomically with the check. Previews (student_id None)
     count against the school only.
     """
-    school_limit, student_limit = _limits(school, lock=lock)
+    row = school_settings_get(school, lock=lock)
     # A new statement after the lock: in READ COMMITTED it sees every reservation committed
     # by the claims that held the lock before this one.
     school_used, student_used = _used_now(school, student_id, timezone.now())
-    if school_used + estimate > school_limit:
+    if school_used + estimate > row.monthly_token_budget:
         raise BudgetExhausted(
             _(
                 "Your school's tutor budget for this month is used up. "
@@ -205,7 +190,7 @@ def budget_check(*, school: School, student_id: int | None, estimate: int, lock:
             )
         )
     if student_id is not None:
-        if student_used + estimate > student_limit:
+        if student_used + estimate > row.student_daily_token_budget:
             raise BudgetExhausted(
                 _("You have used today's tutor budget. It resets tomorrow; ask your teacher.")
             )

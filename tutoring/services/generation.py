@@ -39,14 +39,14 @@ from tutoring.llm import (
     LLMPermanentError,
     LLMTransientError,
 )
-from tutoring.models import Explanation, Message, SchoolSettings, UsageEntry
+from tutoring.models import Explanation, Message, SchoolSettings
 from tutoring.prompts import BuiltPrompt, build_prompt
 from tutoring.safety import pipeline as safety
 from tutoring.services.budgets import (
     budget_check,
     cost_microdollars,
     school_settings_get,
-    usage_periods_add,
+    usage_record,
 )
 from tutoring.services.explanations import student_context, tries_on_exercise
 from tutoring.services.providers import ProviderChoice, provider_for_school
@@ -416,23 +416,16 @@ def _finish_succeeded(
         )
         if not won:
             return Outcome("skipped")
-        charged_student = None if explanation.is_preview else explanation.student_id
-        entry = UsageEntry.objects.for_school(school).create(
+        usage_record(
             school=school,
             explanation_id=explanation.pk,
-            student_id=charged_student,
+            student_id=explanation.student_id,
             is_preview=explanation.is_preview,
             provider=claimed.choice.name,
             model=completion.model or claimed.choice.model,
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
             cost_microdollars=cost,
-        )
-        usage_periods_add(
-            school=school,
-            student_id=charged_student,
-            tokens=entry.total_tokens,
-            now=entry.created_at,
         )
         Message.objects.for_school(school).create(
             school=school,
