@@ -136,6 +136,15 @@ def cross_school(reason: str) -> Iterator[None]:
             _set_db_setting("app.cross_school", "")
 
 
+def school_scope_check(school: School, what: str) -> None:
+    """Refuse a query for `school` inside another school's context (cross-school excepted)."""
+    active = _active_school.get()
+    if active is not None and active.pk != school.pk and not _cross_school.get():
+        raise SchoolContextMismatch(
+            f"{what}.objects.for_school({school.pk}) inside school {active.pk}'s context."
+        )
+
+
 class SchoolManager(models.Manager):
     """Fails closed: no school context, no queryset."""
 
@@ -152,12 +161,7 @@ class SchoolManager(models.Manager):
         return queryset.filter(school_id=school.pk)
 
     def for_school(self, school: School) -> models.QuerySet:
-        active = _active_school.get()
-        if active is not None and active.pk != school.pk and not _cross_school.get():
-            raise SchoolContextMismatch(
-                f"{self.model.__name__}.objects.for_school({school.pk}) inside school "
-                f"{active.pk}'s context."
-            )
+        school_scope_check(school, self.model.__name__)
         return super().get_queryset().filter(school_id=school.pk)
 
     def unscoped_cross_school(self) -> models.QuerySet:

@@ -26,6 +26,7 @@ from django.db import connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.compiled import CompiledQuery
 from accounts.models import Membership, School
 from accounts.tenancy import school_context
 from tutoring.llm import Completion
@@ -198,6 +199,16 @@ class Shield:
         return [(speaker, self.pii.redact(content)) for speaker, content in turns]
 
 
+# The names of the classes a lesson is taught in, read on every claim.
+_ROSTER = CompiledQuery(
+    ClassroomMember,
+    lambda rows, lesson_id: rows.filter(classroom__lessons__pk=lesson_id).values_list(
+        "user__full_name"
+    ),
+    lesson_id=int,
+)
+
+
 def shield_for(school: School, explanation: Explanation, *, language: str = "") -> Shield:
     """Read the school's safety settings and the names to keep from the provider: the
     student's own and the class roster's. Call inside the school's context (the claim)."""
@@ -205,12 +216,8 @@ def shield_for(school: School, explanation: Explanation, *, language: str = "") 
     names: list[str] = []
     if row.is_pii_redaction_enabled:
         session = explanation.session
-        roster = (
-            ClassroomMember.objects.for_school(school)
-            .filter(classroom__lessons__pk=session.lesson_id)
-            .values_list("user__full_name", flat=True)
-        )
-        names = [session.student.full_name, *roster]
+        roster = _ROSTER.rows(school, lesson_id=session.lesson_id)
+        names = [session.student.full_name, *(name for (name,) in roster)]
     pii = PiiMap(names=tuple(n for n in names if n), enabled=row.is_pii_redaction_enabled)
     return Shield(
         pii=pii,

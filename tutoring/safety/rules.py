@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.audit import AuditEvent, audit_record
+from accounts.compiled import CompiledQuery
 from accounts.models import Membership, School
 from tutoring.errors import InvalidInput, PermissionDeniedError
 from tutoring.models import ModerationAction, SafetySettings, Severity
@@ -43,15 +44,17 @@ def action_rank(action: str) -> int:
     return _ACTION_RANK.get(action, 0)  # type: ignore[call-overload]
 
 
+_SETTINGS = CompiledQuery(SafetySettings, lambda rows: rows[:1])  # read on every claim
+_SETTINGS_LOCKED = CompiledQuery(SafetySettings, lambda rows: rows.select_for_update()[:1])
+
+
 def safety_settings_get(school: School, *, lock: bool = False) -> SafetySettings:
     """The school's safety settings row, created with the defaults on first use."""
-    queryset = SafetySettings.objects.for_school(school)
-    if lock:
-        queryset = queryset.select_for_update()
-    row = queryset.first()
+    query = _SETTINGS_LOCKED if lock else _SETTINGS
+    row = query.first(school)
     if row is None:
         SafetySettings.objects.for_school(school).get_or_create(school=school)
-        row = queryset.get()
+        row = query.first(school)
     return row
 
 

@@ -15,20 +15,23 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.compiled import CompiledQuery
 from accounts.models import School
 from tutoring.errors import BudgetExhausted
 from tutoring.models import Explanation, SchoolSettings, UsageEntry, UsagePeriod
 
+# Read on every claim, twice (the provider choice, then the budget check under its lock).
+_SETTINGS = CompiledQuery(SchoolSettings, lambda rows: rows[:1])
+_SETTINGS_LOCKED = CompiledQuery(SchoolSettings, lambda rows: rows.select_for_update()[:1])
+
 
 def school_settings_get(school: School, *, lock: bool = False) -> SchoolSettings:
     """The school's settings row, created with defaults on first use."""
-    queryset = SchoolSettings.objects.for_school(school)
-    if lock:
-        queryset = queryset.select_for_update()
-    row = queryset.first()
+    query = _SETTINGS_LOCKED if lock else _SETTINGS
+    row = query.first(school)
     if row is None:
         SchoolSettings.objects.for_school(school).get_or_create(school=school)
-        row = queryset.get()
+        row = query.first(school)
     return row
 
 

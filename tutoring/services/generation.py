@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 from django.conf import settings
@@ -29,6 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.compiled import CompiledQuery
 from accounts.models import School
 from accounts.tenancy import cross_school, school_context
 from tutoring.errors import BudgetExhausted
@@ -69,6 +70,31 @@ DB_RECONNECT_PAUSES = (0.2, 1.0)
 # claims took every connection and finishing generations waited for the pool's timeout
 # (bench/pipeline.py, docs/performance.md). Waiting here holds no connection.
 _claim_slots = threading.BoundedSemaphore(max(1, settings.DATABASE_POOL_MAX_SIZE // 2))
+
+# The claim's reads, compiled once per process (accounts/compiled.py): the school, the row
+# with its session's student (the prompt's student context and the PII shield read it),
+# and the turns before the question (the prompt trims them to its token budget).
+_SCHOOL = CompiledQuery(School, lambda rows, pk: rows.filter(pk=pk), pk=int)
+_CLAIMED = CompiledQuery(
+    Explanation,
+    lambda rows, pk: rows.select_related("session__student", "lesson_version", "exercise").filter(
+        pk=pk
+    ),
+    pk=int,
+)
+_HISTORY = CompiledQuery(
+    Message,
+    lambda rows, session_id, before, explanation_id: (
+        rows.filter(session_id=session_id, created_at__lt=before)
+        .exclude(explanation_id=explanation_id)
+        .exclude(explanation__status=Status.BLOCKED)  # blocked turns never reach a provider
+        .order_by("-created_at", "-id")
+        .values_list("role", "content")[:HISTORY_TURNS_LOADED]
+    ),
+    session_id=int,
+    before=datetime,
+    explanation_id=int,
+)
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -140,6 +166,13 @@ def _claimable(now: object) -> Q:
     return queued | expired
 
 
+def _school_get(school_id: int) -> School:
+    school = _SCHOOL.first(pk=school_id)
+    if school is None:
+        raise School.DoesNotExist(f"School {school_id} does not exist.")
+    return school
+
+
 @_reconnecting
 def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
     with school_context(school):
@@ -155,13 +188,10 @@ def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
         if not won:
             return Outcome("skipped")
         row = school_settings_get(school)
-        # The session's student too: the prompt's student context and the PII shield read
-        # it. The session's school is `school`, and its lesson version is almost always
-        # the explanation's own: both are set from what is already loaded instead of
-        # being joined and built again (a version carries the whole lesson material).
-        explanation = rows.select_related("session__student", "lesson_version", "exercise").get(
-            pk=explanation_id
-        )
+        # The session's school is `school`, and its lesson version is almost always the
+        # explanation's own: both are set from what is already loaded instead of being
+        # joined and built again (a version carries the whole lesson material).
+        explanation = _CLAIMED.first(school, pk=explanation_id)
         session = explanation.session
         session.school = school
         if session.lesson_version_id == explanation.lesson_version_id:
@@ -226,13 +256,11 @@ def _build_request(
     school: School, explanation: Explanation, choice: ProviderChoice, policy: str
 ) -> tuple[CompletionRequest, BuiltPrompt, safety.Shield]:
     session = explanation.session
-    history_rows = list(
-        Message.objects.for_school(school)
-        .filter(session=session, created_at__lt=explanation.queued_at)
-        .exclude(explanation=explanation)
-        .exclude(explanation__status=Status.BLOCKED)  # blocked turns never reach a provider
-        .order_by("-created_at", "-id")
-        .values_list("role", "content")[:HISTORY_TURNS_LOADED]
+    history_rows = _HISTORY.rows(
+        school,
+        session_id=session.pk,
+        before=explanation.queued_at,
+        explanation_id=explanation.pk,
     )
     history_rows = history_within_reach(history_rows, settings.LLM_PROMPT_TOKEN_BUDGET)
     tries = 0
@@ -276,7 +304,7 @@ def explanation_generate(*, school_id: int, explanation_id: int) -> Outcome:
     Never raises for provider errors (they become retry/failed outcomes).
     """
     with _claim_slots:
-        school = _reconnecting(School.objects.get)(pk=school_id)
+        school = _reconnecting(_school_get)(school_id)
         claimed = _claim(school, explanation_id)
         # Give the pooled connection back before the slow call: 100 calls in flight must
         # not hold 100 database connections.

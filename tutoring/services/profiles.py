@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from accounts.compiled import CompiledQuery
 from accounts.models import Membership, User
 from tutoring.errors import InvalidInput
 from tutoring.models import StudentProfile
@@ -12,12 +13,19 @@ from tutoring.models.lessons import ReadingLevel
 EDITABLE = ("grade", "preferred_language", "reading_level", "interests", "accommodations")
 
 
+_PROFILE = CompiledQuery(
+    StudentProfile, lambda rows, user_id: rows.filter(user_id=user_id), user_id=int
+)
+
+
 def profile_get_or_create(*, school_member: Membership, user: User | None = None) -> StudentProfile:
     """The student's profile in the member's school, created empty on first use."""
     user = user or school_member.user
-    profile, _created = StudentProfile.objects.for_school(school_member.school).get_or_create(
-        user=user, defaults={"school": school_member.school}
-    )
+    profile = _PROFILE.first(school_member.school, user_id=user.pk)  # every claim reads it
+    if profile is None:
+        profile, _created = StudentProfile.objects.for_school(school_member.school).get_or_create(
+            user=user, defaults={"school": school_member.school}
+        )
     return profile
 
 

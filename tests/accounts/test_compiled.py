@@ -1,0 +1,97 @@
+"""Compiled queries return what the queryset would, and keep the tenancy guarantees."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.compiled import CompiledQuery
+from accounts.tenancy import SchoolContextMismatch, SchoolContextMissing, school_context
+from tests.factories import membership_of, published_lesson
+from tutoring.models import Explanation, Message
+from tutoring.services import explanations as svc
+
+_EXPLANATION = CompiledQuery(
+    Explanation,
+    lambda rows, pk: rows.select_related("session__student", "lesson_version").filter(pk=pk),
+    pk=int,
+)
+_TURNS_BEFORE = CompiledQuery(
+    Message,
+    lambda rows, session_id, before: (
+        rows.filter(session_id=session_id, created_at__lt=before)
+        .order_by("created_at", "id")
+        .values_list("role", "content")
+    ),
+    session_id=int,
+    before=datetime,
+)
+
+
+def _asked(school, student, teacher, question="How do I add fractions?"):
+    lesson = published_lesson(school, teacher, [student])
+    with school_context(school):
+        actor = membership_of(school, student)
+        session = svc.session_start(actor=actor, lesson=lesson)
+        return svc.explanation_request(actor=actor, session=session, question=question)
+
+
+def test_rows_and_related_rows_match_the_orm(school, teacher, student):
+    asked = _asked(school, student, teacher)
+    with school_context(school):
+        expected = Explanation.objects.select_related("session__student", "lesson_version").get(
+            pk=asked.pk
+        )
+        with CaptureQueriesContext(connection) as queries:
+            got = _EXPLANATION.first(school, pk=asked.pk)
+            assert got.session.student.full_name == "Alice Anders"  # joined, no query
+            assert got.lesson_version.material == expected.lesson_version.material
+
+    assert len(queries) == 1
+    assert got == expected and got._state.adding is False
+    for field in Explanation._meta.concrete_fields:
+        assert getattr(got, field.attname) == getattr(expected, field.attname), field.name
+    assert got.session.public_id == expected.session.public_id  # a converted UUID
+    assert got.queued_at == expected.queued_at and got.queued_at.tzinfo is not None
+
+
+def test_values_and_datetimes_are_passed_like_the_orm_passes_them(school, teacher, student):
+    asked = _asked(school, student, teacher)
+    with school_context(school):
+        turns = list(
+            Message.objects.filter(session_id=asked.session_id).values_list("role", "content")
+        )
+        later = timezone.now() + timedelta(seconds=1)
+        earlier = asked.queued_at - timedelta(days=1)
+        assert _TURNS_BEFORE.rows(school, session_id=asked.session_id, before=later) == turns
+        assert _TURNS_BEFORE.rows(school, session_id=asked.session_id, before=earlier) == []
+    assert turns  # the student's question is a turn
+
+
+def test_a_missing_row_is_none(school):
+    with school_context(school):
+        assert _EXPLANATION.first(school, pk=10**9) is None
+
+
+def test_another_schools_query_inside_a_schools_context_is_refused(
+    school, other_school, teacher, student
+):
+    asked = _asked(school, student, teacher)
+    with school_context(other_school), pytest.raises(SchoolContextMismatch):
+        _EXPLANATION.first(school, pk=asked.pk)
+
+
+def test_a_school_owned_query_needs_its_school(school):
+    with school_context(school), pytest.raises(SchoolContextMissing):
+        _EXPLANATION.first(None, pk=1)
+
+
+def test_a_value_the_sql_uses_twice_fails_loudly(school):
+    twice = CompiledQuery(Explanation, lambda rows, pk: rows.filter(pk=pk, session_id=pk), pk=int)
+    with school_context(school), pytest.raises(ImproperlyConfigured, match="appears 2 times"):
+        twice.first(school, pk=1)
