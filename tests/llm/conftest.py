@@ -1,4 +1,5 @@
-"""Fixtures for provider tests: a running fake OpenAI server and a throwaway API key."""
+"""Fixtures for provider tests: a running fake OpenAI server, a throwaway API key and a
+provider of that key on that server."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.openai_server import FakeOpenAI
+from tutoring.llm import OpenAIProvider
 
 
 @pytest.fixture
@@ -21,3 +23,8 @@ def fake_openai() -> Iterator[FakeOpenAI]:
 def api_key() -> str:
     """A random, obviously fake key, so no key-shaped literal is ever committed."""
     return "sk-test-" + secrets.token_hex(16)
+
+
+@pytest.fixture
+def provider(fake_openai: FakeOpenAI, api_key: str) -> OpenAIProvider:
+    return OpenAIProvider(api_key, fake_openai.base_url, timeout=5.0, connect_timeout=2.0)

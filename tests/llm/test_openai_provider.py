@@ -41,11 +41,6 @@ def make_request(**overrides: object) -> CompletionRequest:
     return CompletionRequest(**fields)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def provider(fake_openai: FakeOpenAI, api_key: str) -> OpenAIProvider:
-    return OpenAIProvider(api_key, fake_openai.base_url, timeout=5.0, connect_timeout=2.0)
-
-
 def raised_by(provider: OpenAIProvider, *, stream: bool = False) -> LLMError:
     on_delta = (lambda text: None) if stream else None
     with pytest.raises(LLMError) as caught:

@@ -175,6 +175,9 @@ class OpenAIProvider:
         # Default 0: retries belong to the Celery layer. A non-zero value gets a copy of the
         # client that shares the same connection pool.
         self._client = client.with_options(max_retries=max_retries) if max_retries else client
+        self._moderation = _moderation_queue_for(
+            (id(self._client), timeout, connect_timeout), self._moderate_batch
+        )
 
     def __repr__(self) -> str:
         return (
@@ -207,32 +210,29 @@ class OpenAIProvider:
         """Classify `text` with `omni-moderation-latest`.
 
         Returns every category score the provider reported, flagged ones always included.
-        Raises `LLMTransientError`/`LLMPermanentError`.
+        Raises `LLMTransientError`/`LLMPermanentError`. Texts asked for by several threads
+        at once go in one request (`_ModerationQueue`); each caller gets its own result.
         """
-        response = self._call(
-            lambda: self._client.moderations.create(
-                input=text,
-                model=MODERATION_MODEL,
-                timeout=self._timeout,
+        return self._moderation.moderate(text)
+
+    def _moderate_batch(self, texts: list[str]) -> list[ModerationResult | LLMError]:
+        """One moderation request for `texts` (a plain string when there is one, as every
+        OpenAI-compatible server accepts): a result, or the error, per text."""
+        body = self._call(
+            lambda: json.loads(
+                self._client.moderations.with_raw_response.create(
+                    input=texts[0] if len(texts) == 1 else texts,
+                    model=MODERATION_MODEL,
+                    timeout=self._timeout,
+                ).content
             )
         )
-        results = getattr(response, "results", None)
-        if not isinstance(results, list) or not results:
-            raise _transient("malformed_response", "moderation response without results")
-        result = results[0]
-        flagged = getattr(result, "flagged", None)
-        scores = _api_dict(getattr(result, "category_scores", None))
-        flags = _api_dict(getattr(result, "categories", None))
-        if not isinstance(flagged, bool):
-            raise _transient("malformed_response", "moderation result without `flagged`")
-        categories = {
-            name: float(score) for name, score in scores.items() if isinstance(score, int | float)
-        }
-        for name, is_flagged in flags.items():
-            # A flagged category must never disappear just because its score is missing.
-            if is_flagged is True and name not in categories:
-                categories[name] = 1.0
-        return ModerationResult(flagged=flagged, categories=categories)
+        # The body is read as plain JSON: building the SDK's typed models for every category
+        # of every result cost more CPU than the request itself (docs/performance.md).
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list) or len(results) != len(texts):
+            raise _transient("malformed_response", "moderation response without its results")
+        return [_moderation_result(result) for result in results]
 
     # -- completions -------------------------------------------------------------------
 
@@ -453,10 +453,114 @@ def _retry_after(headers: httpx2.Headers) -> float | None:
     return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
-def _api_dict(value: object) -> dict[str, Any]:
-    """A moderation sub-object as a dict keyed by API names (`self-harm`, not `self_harm`)."""
-    if isinstance(value, openai.BaseModel):
-        return value.to_dict()
-    if isinstance(value, dict):
-        return value
-    return {}
+def _moderation_result(result: object) -> ModerationResult | LLMError:
+    """One result of a moderation response body (keyed by API names: `self-harm`)."""
+    flagged = result.get("flagged") if isinstance(result, dict) else None
+    if not isinstance(flagged, bool):
+        return _transient("malformed_response", "moderation result without `flagged`")
+    assert isinstance(result, dict)
+    scores = result.get("category_scores")
+    flags = result.get("categories")
+    scores = scores if isinstance(scores, dict) else {}
+    flags = flags if isinstance(flags, dict) else {}
+    categories = {
+        name: float(score)
+        for name, score in scores.items()
+        if isinstance(score, int | float) and not isinstance(score, bool)
+    }
+    for name, is_flagged in flags.items():
+        # A flagged category must never disappear just because its score is missing.
+        if is_flagged is True and name not in categories:
+            categories[name] = 1.0
+    return ModerationResult(flagged=flagged, categories=categories)
+
+
+# -- moderation requests shared between threads ----------------------------------------------
+
+# Texts per request, and characters, at most: a burst goes out as several requests.
+MODERATION_BATCH_TEXTS = 16
+MODERATION_BATCH_CHARS = 64_000
+
+
+class _Waiter:
+    __slots__ = ("done", "leads", "outcome", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.done = threading.Event()
+        self.leads = False  # woken to send the next request rather than with a result
+        self.outcome: ModerationResult | BaseException | None = None
+
+
+class _ModerationQueue:
+    """Moderation calls of one SDK client, sent together: group commit.
+
+    A thread that finds no request out sends its text at once (no added wait when the
+    worker is quiet). Threads that arrive while a request is out queue up; when it comes
+    back, its sender hands over to the first of them, which sends everything queued so far
+    (up to MODERATION_BATCH_TEXTS) in one request. Under load one request carries many
+    texts; each caller still gets its own result, or the error of its request.
+    """
+
+    def __init__(self, send: Callable[[list[str]], list[ModerationResult | LLMError]]) -> None:
+        self._send = send
+        self._lock = threading.Lock()
+        self._queue: list[_Waiter] = []
+        self._sending = False
+
+    def moderate(self, text: str) -> ModerationResult:
+        me = _Waiter(text)
+        with self._lock:
+            self._queue.append(me)
+            leads = not self._sending
+            self._sending = True
+        if not leads:
+            me.done.wait()
+        if me.leads or leads:
+            self._lead()
+        outcome = me.outcome
+        if isinstance(outcome, BaseException):
+            raise outcome
+        assert outcome is not None
+        return outcome
+
+    def _lead(self) -> None:
+        with self._lock:
+            batch, chars = [], 0
+            while self._queue and len(batch) < MODERATION_BATCH_TEXTS:
+                chars += len(self._queue[0].text)
+                if batch and chars > MODERATION_BATCH_CHARS:
+                    break
+                batch.append(self._queue.pop(0))
+        try:
+            outcomes: list[ModerationResult | BaseException] = list(
+                self._send([waiter.text for waiter in batch])
+            )
+        except BaseException as exc:  # noqa: BLE001 - every caller re-raises it as its own
+            outcomes = [exc] * len(batch)
+        finally:
+            with self._lock:
+                following = self._queue[0] if self._queue else None
+                self._sending = following is not None
+            if following is not None:
+                following.leads = True
+                following.done.set()
+        for waiter, outcome in zip(batch, outcomes, strict=True):
+            waiter.outcome = outcome
+            waiter.leads = False
+            waiter.done.set()
+
+
+_moderation_queues: dict[tuple[Any, ...], _ModerationQueue] = {}
+
+
+def _moderation_queue_for(
+    key: tuple[Any, ...], send: Callable[[list[str]], list[ModerationResult | LLMError]]
+) -> _ModerationQueue:
+    """The queue of one SDK client and timeout; `send` is the first provider's own (every
+    provider of that key sends the same way)."""
+    with _clients_lock:
+        queue = _moderation_queues.get(key)
+        if queue is None:
+            queue = _moderation_queues[key] = _ModerationQueue(send)
+        return queue
