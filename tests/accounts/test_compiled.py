@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.compiled import CompiledQuery
+from accounts.compiled import CompiledQuery, CompiledUpdate
 from accounts.tenancy import SchoolContextMismatch, SchoolContextMissing, school_context
 from tests.factories import membership_of, published_lesson
 from tutoring.models import Explanation, Message
@@ -95,3 +95,42 @@ def test_a_value_the_sql_uses_twice_fails_loudly(school):
     twice = CompiledQuery(Explanation, lambda rows, pk: rows.filter(pk=pk, session_id=pk), pk=int)
     with school_context(school), pytest.raises(ImproperlyConfigured, match="appears 2 times"):
         twice.first(school, pk=1)
+
+
+_FINISH = CompiledUpdate(
+    Explanation,
+    fields=("status", "content", "messages_sent", "finished_at"),
+    increments=("retry_count",),
+    where="id = %s AND status = %s AND queued_at < %s",
+)
+
+
+def test_an_update_writes_what_update_would_and_only_when_its_condition_holds(
+    school, other_school, teacher, student
+):
+    asked = _asked(school, student, teacher)
+    sent = [{"role": "user", "content": "Why? 为什么"}]
+    finished = timezone.now()
+    values = {
+        "status": Explanation.Status.SUCCEEDED,
+        "content": "Keep the denominator.",
+        "messages_sent": sent,
+        "finished_at": finished,
+    }
+    with school_context(school):
+        too_early = asked.queued_at - timedelta(seconds=1)
+        assert _FINISH.run(school, values, [asked.pk, "queued", too_early]) == 0
+        assert _FINISH.run(school, values, [asked.pk, "queued", finished]) == 1
+        assert _FINISH.run(school, values, [asked.pk, "queued", finished]) == 0  # not queued now
+        row = Explanation.objects.get(pk=asked.pk)
+    assert (row.status, row.content, row.messages_sent) == (
+        "succeeded",
+        "Keep the denominator.",
+        sent,
+    )
+    assert row.finished_at == finished and row.retry_count == asked.retry_count + 1
+
+    with school_context(other_school), pytest.raises(SchoolContextMismatch):
+        _FINISH.run(school, values, [asked.pk, "succeeded", finished])
+    with school_context(other_school):  # its own id: the row is not among its rows
+        assert _FINISH.run(other_school, values, [asked.pk, "succeeded", finished]) == 0

@@ -29,7 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.compiled import CompiledQuery
+from accounts.compiled import CompiledQuery, CompiledUpdate
 from accounts.models import School
 from accounts.tenancy import cross_school, school_context
 from tutoring.errors import BudgetExhausted
@@ -95,6 +95,42 @@ _HISTORY = CompiledQuery(
     before=datetime,
     explanation_id=int,
 )
+# The claim's and the finish's conditional UPDATEs, their SQL built once. The claim takes a
+# row that is queued and due, or running with an expired lease; the other two write only
+# while the claim they belong to still holds (status running, the claimed attempt).
+_CLAIM = CompiledUpdate(
+    Explanation,
+    fields=("status", "lease_until", "started_at", "reserved_tokens"),
+    increments=("attempt",),
+    where="id = %s AND ((status = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s))"
+    " OR (status = %s AND lease_until < %s))",
+)
+_RESERVE = CompiledUpdate(
+    Explanation, fields=("reserved_tokens", "provider", "model"), where="id = %s AND attempt = %s"
+)
+_SUCCEED = CompiledUpdate(
+    Explanation,
+    fields=(
+        "status",
+        "content",
+        "provider",
+        "model",
+        "prompt_version",
+        "messages_sent",
+        "prompt_tokens",
+        "completion_tokens",
+        "cached_tokens",
+        "cost_microdollars",
+        "latency_ms",
+        "provider_request_id",
+        "reserved_tokens",
+        "lease_until",
+        "error_code",
+        "error_message",
+        "finished_at",
+    ),
+    where="id = %s AND status = %s AND attempt = %s",
+)
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -158,14 +194,6 @@ def backoff_seconds(attempt: int, retry_after: float | None) -> float:
     return min(delay, cap)
 
 
-def _claimable(now: object) -> Q:
-    queued = Q(status=Status.QUEUED) & (
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    )
-    expired = Q(status=Status.RUNNING, lease_until__lt=now)
-    return queued | expired
-
-
 def _school_get(school_id: int) -> School:
     school = _SCHOOL.first(pk=school_id)
     if school is None:
@@ -177,13 +205,15 @@ def _school_get(school_id: int) -> School:
 def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
     with school_context(school):
         now = timezone.now()
-        rows = Explanation.objects.for_school(school)
-        won = rows.filter(_claimable(now), pk=explanation_id).update(
-            status=Status.RUNNING,
-            attempt=F("attempt") + 1,
-            lease_until=now + timedelta(seconds=settings.LLM_LEASE_SECONDS),
-            started_at=now,
-            reserved_tokens=0,
+        won = _CLAIM.run(
+            school,
+            {
+                "status": Status.RUNNING,
+                "lease_until": now + timedelta(seconds=settings.LLM_LEASE_SECONDS),
+                "started_at": now,
+                "reserved_tokens": 0,
+            },
+            [explanation_id, Status.QUEUED, now, Status.RUNNING, now],
         )
         if not won:
             return Outcome("skipped")
@@ -229,8 +259,10 @@ def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
         except BudgetExhausted as exc:
             _finish_failed(school, explanation, attempt, exc.code, exc.message)
             return Outcome("failed")
-        rows.filter(pk=explanation_id, attempt=attempt).update(
-            reserved_tokens=estimate, provider=choice.name, model=choice.model
+        _RESERVE.run(
+            school,
+            {"reserved_tokens": estimate, "provider": choice.name, "model": choice.model},
+            [explanation_id, attempt],
         )
     return _Claim(explanation, attempt, request, choice, prompt_version, shield, prices=row)
 
@@ -419,28 +451,28 @@ def _finish_succeeded(
     explanation = claimed.explanation
     cost = cost_microdollars(claimed.prices, completion.prompt_tokens, completion.completion_tokens)
     with school_context(school):
-        won = (
-            Explanation.objects.for_school(school)
-            .filter(pk=explanation.pk, status=Status.RUNNING, attempt=claimed.attempt)
-            .update(
-                status=reply.status,
-                content=reply.content,
-                provider=claimed.choice.name,
-                model=completion.model or claimed.choice.model,
-                prompt_version=claimed.prompt_version,
-                messages_sent=claimed.request.messages,
-                prompt_tokens=completion.prompt_tokens,
-                completion_tokens=completion.completion_tokens,
-                cached_tokens=completion.cached_tokens,
-                cost_microdollars=cost,
-                latency_ms=completion.latency_ms,
-                provider_request_id=(completion.request_id or "")[:200],
-                reserved_tokens=0,
-                lease_until=None,
-                error_code=reply.error_code,
-                error_message=reply.content if reply.error_code else "",
-                finished_at=timezone.now(),
-            )
+        won = _SUCCEED.run(
+            school,
+            {
+                "status": reply.status,
+                "content": reply.content,
+                "provider": claimed.choice.name,
+                "model": completion.model or claimed.choice.model,
+                "prompt_version": claimed.prompt_version,
+                "messages_sent": claimed.request.messages,
+                "prompt_tokens": completion.prompt_tokens,
+                "completion_tokens": completion.completion_tokens,
+                "cached_tokens": completion.cached_tokens,
+                "cost_microdollars": cost,
+                "latency_ms": completion.latency_ms,
+                "provider_request_id": (completion.request_id or "")[:200],
+                "reserved_tokens": 0,
+                "lease_until": None,
+                "error_code": reply.error_code,
+                "error_message": reply.content if reply.error_code else "",
+                "finished_at": timezone.now(),
+            },
+            [explanation.pk, Status.RUNNING, claimed.attempt],
         )
         if not won:
             return Outcome("skipped")
