@@ -12,18 +12,39 @@ tests/faults/test_broker_outage.py.
 Here close() ignores connection errors while draining and, if Redis fails it later on,
 still counts the channel as closed, so it is never closed twice. Nothing is lost either
 way: the database keeps every explanation and the sweeper re-sends what Redis forgot.
+And one saving: kombu builds a new `redis.Redis` client (copying its table of some two
+hundred response callbacks) for every acknowledgement and every publish. That was 7% of a
+busy llm worker's CPU (py-spy, bench/pipeline.py); a channel now keeps one client on its
+connection pool and hands it out again. Clients are thread-safe wrappers around the pool
+(each command takes a pooled connection), and a new pool gets a new client.
+
 Selected by CELERY_BROKER_TRANSPORT for redis:// brokers (settings.py). Checked against
-kombu 5.7.0; drop it once kombu's Channel.close() tolerates a dead connection.
+kombu 5.7.0; drop the close() fix once kombu's Channel.close() tolerates a dead connection.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from queue import Empty
+from typing import Any
 
 from kombu.transport import redis
 
 
 class Channel(redis.Channel):
+    _shared_client: Any = None
+
+    @contextmanager
+    def conn_or_acquire(self, client: Any = None) -> Iterator[Any]:
+        if client:
+            yield client
+            return
+        shared = self._shared_client
+        if shared is None or shared.connection_pool is not self.pool:
+            shared = self._shared_client = self._create_client()
+        yield shared
+
     def close(self) -> None:
         if self._in_poll:
             try:
