@@ -253,6 +253,8 @@ def main() -> None:
                         "worker_cpu_ms_per_explanation": round(cpu / args.n * 1000, 1),
                         "in_flight_peak": stats["in_flight_peak"],
                         "provider_chat_calls": stats["chat_calls"],
+                        "provider_moderation_calls": stats["moderation_calls"],
+                        "provider_moderation_texts": stats["moderation_texts"],
                         "db_connections_peak": int(db_peak.peak),
                         "worker_rss_peak_mb": rss_peak.peak,
                         "load_average": load_average(),

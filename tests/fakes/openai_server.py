@@ -188,8 +188,8 @@ class FakeOpenAI:
     Endpoints: `POST /v1/chat/completions` (JSON and SSE streaming), `POST /v1/moderations`,
     `GET /v1/models`. All state changes are thread-safe and take effect on the next request.
     `GET /_stats` (not recorded) reports chat calls in flight, their peak, the number of
-    chat calls and when each stream's first content chunk was written (wall clock, with the
-    request's `safety_identifier`); `POST /_stats/reset` starts a new measurement
+    chat calls, of moderation requests and of the texts they carried, and when each stream's
+    first content chunk was written (wall clock, with the request's `safety_identifier`); `POST /_stats/reset` starts a new measurement
     (benchmarks run the fake as a subprocess and read it over HTTP).
     """
 
@@ -218,6 +218,8 @@ class FakeOpenAI:
         self._in_flight = 0
         self._in_flight_peak = 0
         self._chat_calls = 0
+        self._moderation_calls = 0
+        self._moderation_texts = 0
         self._first_chunks: deque[JsonDict] = deque(maxlen=5000)
         self._init_behaviour()
 
@@ -369,13 +371,15 @@ class FakeOpenAI:
         return self._bodies("/moderations")
 
     def stats(self) -> JsonDict:
-        """Chat calls being answered now, the most at once and the total since the last
-        `reset_stats()` (or start)."""
+        """Chat calls being answered now, the most at once and the total, and moderation
+        requests and the texts they carried, since the last `reset_stats()` (or start)."""
         with self._lock:
             return {
                 "in_flight": self._in_flight,
                 "in_flight_peak": self._in_flight_peak,
                 "chat_calls": self._chat_calls,
+                "moderation_calls": self._moderation_calls,
+                "moderation_texts": self._moderation_texts,
                 "first_chunks": list(self._first_chunks),
             }
 
@@ -383,6 +387,7 @@ class FakeOpenAI:
         with self._lock:
             self._in_flight_peak = self._in_flight
             self._chat_calls = 0
+            self._moderation_calls = self._moderation_texts = 0
             self._first_chunks.clear()
 
     def _first_chunk_sent(self, user: str) -> None:
@@ -400,6 +405,11 @@ class FakeOpenAI:
             self._in_flight += 1
             self._chat_calls += 1
             self._in_flight_peak = max(self._in_flight_peak, self._in_flight)
+
+    def _moderated(self, texts: int) -> None:
+        with self._lock:
+            self._moderation_calls += 1
+            self._moderation_texts += texts
 
     def _chat_ended(self) -> None:
         with self._lock:
@@ -721,6 +731,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         raw_input = body.get("input", "")
         inputs = raw_input if isinstance(raw_input, list) else [raw_input]
+        self.server.fake._moderated(len(inputs))
         triggers = self.server.fake._moderation_triggers()
         results = [_moderation_result(_input_text(item), triggers) for item in inputs]
         model = str(body.get("model") or "omni-moderation-latest")
