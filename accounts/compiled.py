@@ -241,4 +241,52 @@ class CompiledUpdate:
             return cursor.rowcount
 
 
-__all__ = ["CompiledQuery", "CompiledUpdate"]
+class CompiledInsert:
+    """`create()` of one school-owned row, its INSERT built once from the model's columns.
+
+    The instance is built as usual (defaults such as the public id apply), `auto_now_add`
+    fields are filled and every value is adapted by its field, as `save()` does; the new
+    primary key is set on the instance. Sends no signals (like `bulk_create`).
+    """
+
+    def __init__(self, model: type[M]) -> None:
+        self._model = model
+        meta = model._meta
+        self._fields = [
+            field for field in meta.local_concrete_fields if field is not meta.auto_field
+        ]
+        self._sql = ""
+
+    def _build_sql(self, connection: Any) -> str:
+        quote = connection.ops.quote_name
+        meta = self._model._meta
+        columns = ", ".join(quote(field.column) for field in self._fields)
+        values = ", ".join(["%s"] * len(self._fields))
+        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
+        if connection.features.can_return_columns_from_insert:
+            sql += f" RETURNING {quote(meta.pk.column)}"
+        return sql
+
+    def create(self, school: Any, **values: Any) -> M:
+        school_scope_check(school, self._model.__name__)
+        connection = connections["default"]
+        if not self._sql:
+            self._sql = self._build_sql(connection)
+        obj = self._model(school=school, **values)
+        params = [
+            field.get_db_prep_save(field.pre_save(obj, add=True), connection)
+            for field in self._fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(self._sql, params)
+            if connection.features.can_return_columns_from_insert:
+                obj.pk = cursor.fetchone()[0]
+            else:
+                meta = self._model._meta
+                obj.pk = connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
+        obj._state.adding = False
+        obj._state.db = connection.alias
+        return obj
+
+
+__all__ = ["CompiledInsert", "CompiledQuery", "CompiledUpdate"]

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.compiled import CompiledQuery, CompiledUpdate
+from accounts.compiled import CompiledInsert, CompiledQuery, CompiledUpdate
 from accounts.tenancy import SchoolContextMismatch, SchoolContextMissing, school_context
 from tests.factories import membership_of, published_lesson
 from tutoring.models import Explanation, Message
@@ -134,3 +134,25 @@ def test_an_update_writes_what_update_would_and_only_when_its_condition_holds(
         _FINISH.run(school, values, [asked.pk, "succeeded", finished])
     with school_context(other_school):  # its own id: the row is not among its rows
         assert _FINISH.run(other_school, values, [asked.pk, "succeeded", finished]) == 0
+
+
+_TURN = CompiledInsert(Message)
+
+
+def test_an_insert_creates_what_create_would(school, other_school, teacher, student):
+    asked = _asked(school, student, teacher)
+    with school_context(school):
+        made = _TURN.create(
+            school, session_id=asked.session_id, role=Message.Role.TUTOR, content="¾ 四分之三"
+        )
+        again = Message.objects.get(pk=made.pk)
+        by_orm = Message.objects.create(
+            school=school, session_id=asked.session_id, role=Message.Role.TUTOR, content="x"
+        )
+    assert made._state.adding is False and made.pk == again.pk
+    assert (again.role, again.content, again.school_id) == ("tutor", "¾ 四分之三", school.pk)
+    assert again.public_id == made.public_id and again.created_at == made.created_at
+    assert again.public_id != by_orm.public_id  # the default ran for this row
+
+    with school_context(other_school), pytest.raises(SchoolContextMismatch):
+        _TURN.create(school, session_id=asked.session_id, role="tutor", content="no")

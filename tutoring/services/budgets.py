@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.compiled import CompiledQuery
+from accounts.compiled import CompiledInsert, CompiledQuery
 from accounts.models import School
 from tutoring.errors import BudgetExhausted
 from tutoring.models import Explanation, SchoolSettings, UsageEntry, UsagePeriod
@@ -106,6 +106,9 @@ DO UPDATE SET tokens = {period}.tokens + excluded.tokens
 """
 
 
+_USAGE_ENTRY = CompiledInsert(UsageEntry)  # written by every finished generation
+
+
 def usage_record(
     *,
     school: School,
@@ -121,8 +124,8 @@ def usage_record(
     """Charge one provider call: the ledger row and the period counters the budget check
     reads, together. Call inside the school's context and the caller's transaction (the
     finish, after its guarded UPDATE won). A preview charges the school, never a student."""
-    entry = UsageEntry.objects.for_school(school).create(
-        school=school,
+    entry = _USAGE_ENTRY.create(
+        school,
         explanation_id=explanation_id,
         student_id=None if is_preview else student_id,
         is_preview=is_preview,

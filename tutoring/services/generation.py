@@ -29,7 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.compiled import CompiledQuery, CompiledUpdate
+from accounts.compiled import CompiledInsert, CompiledQuery, CompiledUpdate
 from accounts.models import School
 from accounts.tenancy import cross_school, school_context
 from tutoring.errors import BudgetExhausted
@@ -131,6 +131,7 @@ _SUCCEED = CompiledUpdate(
     ),
     where="id = %s AND status = %s AND attempt = %s",
 )
+_TUTOR_MESSAGE = CompiledInsert(Message)
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -487,8 +488,8 @@ def _finish_succeeded(
             completion_tokens=completion.completion_tokens,
             cost_microdollars=cost,
         )
-        Message.objects.for_school(school).create(
-            school=school,
+        _TUTOR_MESSAGE.create(
+            school,
             session_id=explanation.session_id,
             role=Message.Role.TUTOR,
             content=reply.content,
