@@ -57,6 +57,20 @@ def test_resetting_stats_starts_a_new_measurement_and_is_not_recorded_as_a_reque
             "in_flight": 0,
             "in_flight_peak": 0,
             "chat_calls": 0,
+            "moderation_calls": 0,
+            "moderation_texts": 0,
             "first_chunks": [],
         }
         assert [r["path"] for r in fake.requests] == ["/v1/chat/completions"]
+
+
+def test_moderation_requests_and_the_texts_they_carry_are_counted():
+    with FakeOpenAI() as fake:
+        root = fake.base_url.removesuffix("/v1")
+        for body in ({"input": "one"}, {"input": ["two", "three", "four"]}):
+            httpx2.post(f"{fake.base_url}/moderations", json=body, timeout=5).raise_for_status()
+
+        stats = httpx2.get(f"{root}/_stats", timeout=5).json()
+
+        assert (stats["moderation_calls"], stats["moderation_texts"]) == (2, 4)
+        assert stats["chat_calls"] == 0
