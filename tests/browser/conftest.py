@@ -167,6 +167,17 @@ class _LiveSuite:
     def start(self) -> None:
         if self.base_url:
             return
+        if not Path(CHROMIUM).exists():
+            pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/run does it)")
+        try:
+            self._start()
+        except BaseException:
+            # Stopped here, or the next browser test would start its own server and worker
+            # and these would live on, taking tasks from later tests' workers.
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         from config.celery import app
 
         with self.db_blocker.unblock():
