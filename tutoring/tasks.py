@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from tutoring.services import generation
+from tutoring.services import generation, sweeper
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def explanation_generate(school_id: int, explanation_id: int) -> str:
 
 @shared_task(name="tutoring.tasks.explanations_sweep", ignore_result=True)
 def explanations_sweep() -> dict[str, int]:
-    result, due = generation.explanations_sweep()
+    result, due = sweeper.explanations_sweep()
     sent = 0
     for school_id, explanation_id in due:
         try:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.fakes.openai_server import Error, FakeOpenAI
 from tutoring.llm import LLMTransientError, ModerationResult, OpenAIProvider
-from tutoring.llm.openai_provider import MODERATION_BATCH_TEXTS, _ModerationQueue
+from tutoring.llm.moderation_queue import MODERATION_BATCH_TEXTS, ModerationQueue
 
 
 def _result(text: str) -> ModerationResult:
@@ -36,7 +36,7 @@ class _SlowSender:
         return [_result(text) for text in texts]
 
 
-def _queued(queue: _ModerationQueue, count: int) -> None:
+def _queued(queue: ModerationQueue, count: int) -> None:
     deadline = time.monotonic() + 5
     while len(queue._queue) < count:
         assert time.monotonic() < deadline, "callers did not queue"
@@ -45,7 +45,7 @@ def _queued(queue: _ModerationQueue, count: int) -> None:
 
 def test_callers_arriving_during_a_request_go_together_in_the_next_one() -> None:
     sender = _SlowSender()
-    queue = _ModerationQueue(sender)
+    queue = ModerationQueue(sender)
     texts = ["first", "bad word", "fine", "also bad? no", "bad again", "ok"]
     with ThreadPoolExecutor(len(texts)) as pool:
         first = pool.submit(queue.moderate, texts[0])
@@ -63,7 +63,7 @@ def test_callers_arriving_during_a_request_go_together_in_the_next_one() -> None
 
 def test_a_burst_larger_than_a_request_goes_out_in_several() -> None:
     sender = _SlowSender()
-    queue = _ModerationQueue(sender)
+    queue = ModerationQueue(sender)
     count = MODERATION_BATCH_TEXTS + 3
     with ThreadPoolExecutor(count + 1) as pool:
         first = pool.submit(queue.moderate, "first")
@@ -80,7 +80,7 @@ def test_a_burst_larger_than_a_request_goes_out_in_several() -> None:
 def test_a_failed_request_fails_only_its_own_callers() -> None:
     sender = _SlowSender()
     sender.fail_request = 2
-    queue = _ModerationQueue(sender)
+    queue = ModerationQueue(sender)
     with ThreadPoolExecutor(4) as pool:
         first = pool.submit(queue.moderate, "first")
         assert sender.first_sent.wait(5)

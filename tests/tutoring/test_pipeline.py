@@ -13,7 +13,7 @@ from tests.fakes.openai_server import Error, Reply
 from tutoring.errors import InvalidInput, LessonNotPublished, SessionNotYours
 from tutoring.models import Explanation, Message, UsageEntry
 from tutoring.services import explanations as svc
-from tutoring.services import generation
+from tutoring.services import generation, sweeper
 
 Status = Explanation.Status
 
@@ -248,7 +248,7 @@ def test_sweeper_reclaims_a_running_row_whose_worker_died(school, teacher, stude
         Explanation.objects.filter(pk=explanation.pk).update(
             status=Status.RUNNING, attempt=1, lease_until=timezone.now()
         )
-    result, due = generation.explanations_sweep()
+    result, due = sweeper.explanations_sweep()
     assert due == [(school.pk, explanation.pk)]
     outcome = generation.explanation_generate(school_id=school.pk, explanation_id=explanation.pk)
     assert outcome.status == "succeeded"

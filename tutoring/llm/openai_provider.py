@@ -32,6 +32,7 @@ from tutoring.llm.base import (
     ModerationResult,
     redact,
 )
+from tutoring.llm.moderation_queue import moderation_queue_for
 
 __all__ = ["DEFAULT_BASE_URL", "MODERATION_MODEL", "OpenAIProvider"]
 
@@ -175,7 +176,7 @@ class OpenAIProvider:
         # Default 0: retries belong to the Celery layer. A non-zero value gets a copy of the
         # client that shares the same connection pool.
         self._client = client.with_options(max_retries=max_retries) if max_retries else client
-        self._moderation = _moderation_queue_for(
+        self._moderation = moderation_queue_for(
             (id(self._client), timeout, connect_timeout), self._moderate_batch
         )
 
@@ -211,7 +212,7 @@ class OpenAIProvider:
 
         Returns every category score the provider reported, flagged ones always included.
         Raises `LLMTransientError`/`LLMPermanentError`. Texts asked for by several threads
-        at once go in one request (`_ModerationQueue`); each caller gets its own result.
+        at once go in one request (`ModerationQueue`); each caller gets its own result.
         """
         return self._moderation.moderate(text)
 
@@ -473,94 +474,3 @@ def _moderation_result(result: object) -> ModerationResult | LLMError:
         if is_flagged is True and name not in categories:
             categories[name] = 1.0
     return ModerationResult(flagged=flagged, categories=categories)
-
-
-# -- moderation requests shared between threads ----------------------------------------------
-
-# Texts per request, and characters, at most: a burst goes out as several requests.
-MODERATION_BATCH_TEXTS = 16
-MODERATION_BATCH_CHARS = 64_000
-
-
-class _Waiter:
-    __slots__ = ("done", "leads", "outcome", "text")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.done = threading.Event()
-        self.leads = False  # woken to send the next request rather than with a result
-        self.outcome: ModerationResult | BaseException | None = None
-
-
-class _ModerationQueue:
-    """Moderation calls of one SDK client, sent together: group commit.
-
-    A thread that finds no request out sends its text at once (no added wait when the
-    worker is quiet). Threads that arrive while a request is out queue up; when it comes
-    back, its sender hands over to the first of them, which sends everything queued so far
-    (up to MODERATION_BATCH_TEXTS) in one request. Under load one request carries many
-    texts; each caller still gets its own result, or the error of its request.
-    """
-
-    def __init__(self, send: Callable[[list[str]], list[ModerationResult | LLMError]]) -> None:
-        self._send = send
-        self._lock = threading.Lock()
-        self._queue: list[_Waiter] = []
-        self._sending = False
-
-    def moderate(self, text: str) -> ModerationResult:
-        me = _Waiter(text)
-        with self._lock:
-            self._queue.append(me)
-            leads = not self._sending
-            self._sending = True
-        if not leads:
-            me.done.wait()
-        if me.leads or leads:
-            self._lead()
-        outcome = me.outcome
-        if isinstance(outcome, BaseException):
-            raise outcome
-        assert outcome is not None
-        return outcome
-
-    def _lead(self) -> None:
-        with self._lock:
-            batch, chars = [], 0
-            while self._queue and len(batch) < MODERATION_BATCH_TEXTS:
-                chars += len(self._queue[0].text)
-                if batch and chars > MODERATION_BATCH_CHARS:
-                    break
-                batch.append(self._queue.pop(0))
-        try:
-            outcomes: list[ModerationResult | BaseException] = list(
-                self._send([waiter.text for waiter in batch])
-            )
-        except BaseException as exc:  # noqa: BLE001 - every caller re-raises it as its own
-            outcomes = [exc] * len(batch)
-        finally:
-            with self._lock:
-                following = self._queue[0] if self._queue else None
-                self._sending = following is not None
-            if following is not None:
-                following.leads = True
-                following.done.set()
-        for waiter, outcome in zip(batch, outcomes, strict=True):
-            waiter.outcome = outcome
-            waiter.leads = False
-            waiter.done.set()
-
-
-_moderation_queues: dict[tuple[Any, ...], _ModerationQueue] = {}
-
-
-def _moderation_queue_for(
-    key: tuple[Any, ...], send: Callable[[list[str]], list[ModerationResult | LLMError]]
-) -> _ModerationQueue:
-    """The queue of one SDK client and timeout; `send` is the first provider's own (every
-    provider of that key sends the same way)."""
-    with _clients_lock:
-        queue = _moderation_queues.get(key)
-        if queue is None:
-            queue = _moderation_queues[key] = _ModerationQueue(send)
-        return queue

@@ -20,18 +20,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.compiled import CompiledInsert, CompiledQuery, CompiledUpdate
 from accounts.models import School
-from accounts.tenancy import cross_school, school_context
+from accounts.tenancy import school_context
 from tutoring.errors import BudgetExhausted
 from tutoring.llm import (
     Completion,
@@ -43,6 +42,7 @@ from tutoring.llm import (
 from tutoring.models import Explanation, Message, SchoolSettings
 from tutoring.prompts import BuiltPrompt, build_prompt
 from tutoring.safety import pipeline as safety
+from tutoring.services import generation_statements as sql
 from tutoring.services.budgets import (
     budget_check,
     cost_microdollars,
@@ -56,7 +56,6 @@ from tutoring.streaming import DeltaPublisher
 logger = logging.getLogger(__name__)
 Status = Explanation.Status
 
-HISTORY_TURNS_LOADED = 400  # the prompt trims to its token budget; this bounds the read
 # Natural text averages 1-5 characters per token. Turns beyond this many characters per
 # token of the budget cannot fit the prompt; redacting and counting them anyway cost CPU on
 # every claim that grew with the session (~0.1 s per claim at 200 turns, bench/cost.py).
@@ -70,68 +69,6 @@ DB_RECONNECT_PAUSES = (0.2, 1.0)
 # claims took every connection and finishing generations waited for the pool's timeout
 # (bench/pipeline.py, docs/performance.md). Waiting here holds no connection.
 _claim_slots = threading.BoundedSemaphore(max(1, settings.DATABASE_POOL_MAX_SIZE // 2))
-
-# The claim's reads, compiled once per process (accounts/compiled.py): the school, the row
-# with its session's student (the prompt's student context and the PII shield read it),
-# and the turns before the question (the prompt trims them to its token budget).
-_SCHOOL = CompiledQuery(School, lambda rows, pk: rows.filter(pk=pk), pk=int)
-_CLAIMED = CompiledQuery(
-    Explanation,
-    lambda rows, pk: rows.select_related("session__student", "lesson_version", "exercise").filter(
-        pk=pk
-    ),
-    pk=int,
-)
-_HISTORY = CompiledQuery(
-    Message,
-    lambda rows, session_id, before, explanation_id: (
-        rows.filter(session_id=session_id, created_at__lt=before)
-        .exclude(explanation_id=explanation_id)
-        .exclude(explanation__status=Status.BLOCKED)  # blocked turns never reach a provider
-        .order_by("-created_at", "-id")
-        .values_list("role", "content")[:HISTORY_TURNS_LOADED]
-    ),
-    session_id=int,
-    before=datetime,
-    explanation_id=int,
-)
-# The claim's and the finish's conditional UPDATEs, their SQL built once. The claim takes a
-# row that is queued and due, or running with an expired lease; the other two write only
-# while the claim they belong to still holds (status running, the claimed attempt).
-_CLAIM = CompiledUpdate(
-    Explanation,
-    fields=("status", "lease_until", "started_at", "reserved_tokens"),
-    increments=("attempt",),
-    where="id = %s AND ((status = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s))"
-    " OR (status = %s AND lease_until < %s))",
-)
-_RESERVE = CompiledUpdate(
-    Explanation, fields=("reserved_tokens", "provider", "model"), where="id = %s AND attempt = %s"
-)
-_SUCCEED = CompiledUpdate(
-    Explanation,
-    fields=(
-        "status",
-        "content",
-        "provider",
-        "model",
-        "prompt_version",
-        "messages_sent",
-        "prompt_tokens",
-        "completion_tokens",
-        "cached_tokens",
-        "cost_microdollars",
-        "latency_ms",
-        "provider_request_id",
-        "reserved_tokens",
-        "lease_until",
-        "error_code",
-        "error_message",
-        "finished_at",
-    ),
-    where="id = %s AND status = %s AND attempt = %s",
-)
-_TUTOR_MESSAGE = CompiledInsert(Message)
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -196,7 +133,7 @@ def backoff_seconds(attempt: int, retry_after: float | None) -> float:
 
 
 def _school_get(school_id: int) -> School:
-    school = _SCHOOL.first(pk=school_id)
+    school = sql.SCHOOL.first(pk=school_id)
     if school is None:
         raise School.DoesNotExist(f"School {school_id} does not exist.")
     return school
@@ -206,7 +143,7 @@ def _school_get(school_id: int) -> School:
 def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
     with school_context(school):
         now = timezone.now()
-        won = _CLAIM.run(
+        won = sql.CLAIM.run(
             school,
             {
                 "status": Status.RUNNING,
@@ -222,7 +159,7 @@ def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
         # The session's school is `school`, and its lesson version is almost always the
         # explanation's own: both are set from what is already loaded instead of being
         # joined and built again (a version carries the whole lesson material).
-        explanation = _CLAIMED.first(school, pk=explanation_id)
+        explanation = sql.CLAIMED.first(school, pk=explanation_id)
         session = explanation.session
         session.school = school
         if session.lesson_version_id == explanation.lesson_version_id:
@@ -260,7 +197,7 @@ def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
         except BudgetExhausted as exc:
             _finish_failed(school, explanation, attempt, exc.code, exc.message)
             return Outcome("failed")
-        _RESERVE.run(
+        sql.RESERVE.run(
             school,
             {"reserved_tokens": estimate, "provider": choice.name, "model": choice.model},
             [explanation_id, attempt],
@@ -289,7 +226,7 @@ def _build_request(
     school: School, explanation: Explanation, choice: ProviderChoice, policy: str
 ) -> tuple[CompletionRequest, BuiltPrompt, safety.Shield]:
     session = explanation.session
-    history_rows = _HISTORY.rows(
+    history_rows = sql.HISTORY.rows(
         school,
         session_id=session.pk,
         before=explanation.queued_at,
@@ -452,7 +389,7 @@ def _finish_succeeded(
     explanation = claimed.explanation
     cost = cost_microdollars(claimed.prices, completion.prompt_tokens, completion.completion_tokens)
     with school_context(school):
-        won = _SUCCEED.run(
+        won = sql.SUCCEED.run(
             school,
             {
                 "status": reply.status,
@@ -488,7 +425,7 @@ def _finish_succeeded(
             completion_tokens=completion.completion_tokens,
             cost_microdollars=cost,
         )
-        _TUTOR_MESSAGE.create(
+        sql.TUTOR_MESSAGE.create(
             school,
             session_id=explanation.session_id,
             role=Message.Role.TUTOR,
@@ -498,51 +435,3 @@ def _finish_succeeded(
         if reply.verdict.needs_review:
             safety.reply_review(school, explanation, reply)
     return Outcome(reply.status)
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    requeued: int
-    failed: int
-
-
-def explanations_sweep() -> tuple[SweepResult, list[tuple[int, int]]]:
-    """Find explanations a lost message or a dead worker left behind.
-
-    Returns the (school_id, explanation_id) pairs to enqueue again: queued rows that have
-    been claimable for LLM_STALE_QUEUED_SECONDS without a worker taking them (since they
-    were asked, or since their retry time came), and running rows whose lease expired. Rows
-    past the attempt cap are failed with a readable message.
-
-    A re-enqueued queued row counts as claimable from now on (`next_attempt_at = now`), so
-    a long backlog gets one extra message per row per LLM_STALE_QUEUED_SECONDS, not one per
-    row per sweep (which would flood the queue exactly when it is already behind).
-    """
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.LLM_STALE_QUEUED_SECONDS)
-    # cross-school: the sweeper is an operator task over every school's pipeline.
-    with cross_school("sweeper scans every school's stuck explanations"):
-        rows = Explanation.objects.unscoped_cross_school()
-        capped = rows.filter(
-            Q(status=Status.QUEUED) | Q(status=Status.RUNNING, lease_until__lt=now),
-            attempt__gte=settings.LLM_MAX_ATTEMPTS,
-        ).update(
-            status=Status.FAILED,
-            error_code="gave_up",
-            error_message=_("The tutor could not answer after several tries. Please ask again."),
-            reserved_tokens=0,
-            finished_at=now,
-        )
-        # Claimable (asked, or retry time come) for longer than the stale period.
-        stale_queued = Q(status=Status.QUEUED) & (
-            Q(next_attempt_at__lt=stale) | Q(next_attempt_at__isnull=True, queued_at__lt=stale)
-        )
-        due = list(
-            rows.filter(stale_queued | Q(status=Status.RUNNING, lease_until__lt=now)).values_list(
-                "school_id", "pk"
-            )[:5000]
-        )
-        # Same condition again: a row that a worker claimed and put back for a retry in the
-        # meantime keeps its later retry time (a provider's Retry-After is a promise).
-        rows.filter(stale_queued, pk__in=[pk for _, pk in due]).update(next_attempt_at=now)
-    return SweepResult(requeued=len(due), failed=capped), due
