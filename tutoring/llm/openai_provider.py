@@ -176,8 +176,9 @@ class OpenAIProvider:
         # Default 0: retries belong to the Celery layer. A non-zero value gets a copy of the
         # client that shares the same connection pool.
         self._client = client.with_options(max_retries=max_retries) if max_retries else client
+        # Keyed by the shared client (kept for the life of the process), not by a copy.
         self._moderation = moderation_queue_for(
-            (id(self._client), timeout, connect_timeout), self._moderate_batch
+            (id(client), max_retries, timeout, connect_timeout), self._moderate_batch
         )
 
     def __repr__(self) -> str:
