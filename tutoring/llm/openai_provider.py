@@ -457,10 +457,9 @@ def _retry_after(headers: httpx2.Headers) -> float | None:
 
 def _moderation_result(result: object) -> ModerationResult | LLMError:
     """One result of a moderation response body (keyed by API names: `self-harm`)."""
-    flagged = result.get("flagged") if isinstance(result, dict) else None
-    if not isinstance(flagged, bool):
+    if not isinstance(result, dict) or not isinstance(result.get("flagged"), bool):
         return _transient("malformed_response", "moderation result without `flagged`")
-    assert isinstance(result, dict)
+    flagged: bool = result["flagged"]
     scores = result.get("category_scores")
     flags = result.get("categories")
     scores = scores if isinstance(scores, dict) else {}

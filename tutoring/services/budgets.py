@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.db import connection
 from django.utils import timezone
@@ -139,28 +140,29 @@ def usage_record(
     return entry
 
 
+@lru_cache(maxsize=2)
+def _period_add_sql(for_student: bool) -> str:
+    """The upsert of a student's day counter, or of the school's month counter."""
+    return _PERIOD_ADD_SQL.format(
+        period=connection.ops.quote_name(UsagePeriod._meta.db_table),
+        student="%s" if for_student else "NULL",
+        conflict="school_id, student_id, period_start"
+        if for_student
+        else "school_id, period_start",
+        condition="student_id IS NOT NULL" if for_student else "student_id IS NULL",
+    )
+
+
 def _periods_add(school: School, student_id: int | None, tokens: int, now: datetime) -> None:
     """Add settled tokens to the school's month and, for a student, to the student's day.
     One upsert per counter: safe under concurrent finishes."""
-    period = connection.ops.quote_name(UsagePeriod._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            _PERIOD_ADD_SQL.format(
-                period=period,
-                student="NULL",
-                conflict="school_id, period_start",
-                condition="student_id IS NULL",
-            ),
-            [school.pk, uuid.uuid4().hex, _month_start(now).date(), tokens],
+            _period_add_sql(False), [school.pk, uuid.uuid4().hex, _month_start(now).date(), tokens]
         )
         if student_id is not None:
             cursor.execute(
-                _PERIOD_ADD_SQL.format(
-                    period=period,
-                    student="%s",
-                    conflict="school_id, student_id, period_start",
-                    condition="student_id IS NOT NULL",
-                ),
+                _period_add_sql(True),
                 [school.pk, uuid.uuid4().hex, student_id, _day_start(now).date(), tokens],
             )
 

@@ -40,6 +40,7 @@ HISTORY = CompiledQuery(
     before=datetime,
     explanation_id=int,
 )
+
 # The claim's and the finish's conditional UPDATEs, their SQL built once. The claim takes a
 # row that is queued and due, or running with an expired lease; the other two write only
 # while the claim they belong to still holds (status running, the claimed attempt).
