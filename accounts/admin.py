@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from accounts.models import Invitation, Membership, School, User
 from accounts.tenancy import SchoolOwnedModel
+from accounts.tokens import user_tokens_revoke
 
 
 class CrossSchoolAdmin(admin.ModelAdmin):
@@ -64,8 +65,11 @@ class SchoolAdmin(admin.ModelAdmin):
         for obj in formset.save(commit=False):
             obj.school = form.instance
             obj.save()
+            if not obj.is_active:
+                user_tokens_revoke(user=obj.user)
         for obj in formset.deleted_objects:
             obj.delete()
+            user_tokens_revoke(user=obj.user)
 
 
 @admin.register(Membership)
@@ -75,6 +79,23 @@ class MembershipAdmin(CrossSchoolAdmin):
     search_fields = ["user__email"]
     list_select_related = ["user", "school"]
     readonly_fields = ["school"]
+
+    # An operator deactivating or deleting a membership ends the user's API tokens, as
+    # the school admin's services do (accounts/tokens.py).
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        if not obj.is_active:
+            user_tokens_revoke(user=obj.user)
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        super().delete_model(request, obj)
+        user_tokens_revoke(user=obj.user)
+
+    def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        users = {membership.user for membership in queryset.select_related("user")}
+        super().delete_queryset(request, queryset)
+        for user in users:
+            user_tokens_revoke(user=user)
 
 
 @admin.register(Invitation)

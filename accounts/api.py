@@ -5,6 +5,7 @@ Tokens: `POST auth/token` trades an e-mail and password for a short-lived access
 (15 minutes) and a refresh token. `POST auth/token/refresh` trades a refresh token for a
 new pair; the old refresh token is blacklisted at once (rotation), so a stolen one stops
 working as soon as either party uses it. `POST auth/logout` blacklists a refresh token.
+Token versions, revocation and atomic rotation: accounts/tokens.py.
 """
 
 from __future__ import annotations
@@ -100,7 +101,10 @@ class TokenRefreshApi(TokenRefreshView):
         tags=[AUTH],
         summary="Refresh the tokens (rotation)",
         description="A refresh token -> a new access and a new refresh token. The one sent "
-        "is blacklisted: using it again answers 401 `token_invalid`.",
+        "is blacklisted: using it again answers 401 `token_invalid`; of several concurrent "
+        "refreshes with one token exactly one succeeds. A password change or reset, or the "
+        "account or a membership being deactivated or removed, ends every token of the user "
+        "(401 `token_invalid`): sign in again.",
         request=RefreshInputSerializer,
         responses={200: TokenPairSerializer},
         examples=[TOKEN_EXAMPLE],

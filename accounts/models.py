@@ -39,6 +39,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Stamped into every JWT this user gets (accounts/tokens.py); moving it on ends them all.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -48,6 +50,26 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; a real password change or an inactive account also moves `token_version`.
+
+        Why here and not in a service: Django's password forms (change, reset, the operator
+        admin) and `manage.py changepassword` all end in `set_password()` + `save()`, and
+        this is the one point where Django itself tells a real change (`_password` is set)
+        from a hash upgrade at sign-in (which clears it first). Only this row changes, in
+        the same UPDATE, so the revocation commits or rolls back with the password. Saving
+        an inactive account moves it too, so reactivating it brings no old token back.
+        """
+        if not self._state.adding and (self._password is not None or not self.is_active):
+            # F(): two changes at once both count; a stale in-memory copy cannot undo one.
+            self.token_version = models.F("token_version") + 1  # type: ignore[assignment]
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "token_version"}
+        super().save(*args, **kwargs)
+        if isinstance(self.token_version, models.expressions.Combinable):
+            self.refresh_from_db(fields=["token_version"])
 
     @property
     def display_name(self) -> str:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import AuditEvent, audit_record
 from accounts.models import Invitation, Membership, School, User
 from accounts.tenancy import school_context
+from accounts.tokens import user_tokens_revoke
 
 
 class AccountsError(Exception):
@@ -78,9 +79,13 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
     return membership
 
 
+@transaction.atomic
 def membership_set_active(
     *, actor: Membership, membership: Membership, is_active: bool
 ) -> Membership:
+    """Activate or deactivate a member of the actor's school. Deactivating ends every API
+    token the user holds, in this transaction (for all their schools: tokens are the
+    user's). Raises AccountsError for another school's member or the actor themselves."""
     if membership.school_id != actor.school_id:
         raise AccountsError(_("No such member."), code="not_found")
     if membership.pk == actor.pk:
@@ -88,6 +93,8 @@ def membership_set_active(
     changed = membership.is_active != is_active
     membership.is_active = is_active
     membership.save(update_fields=["is_active"])
+    if not is_active:
+        user_tokens_revoke(user=membership.user)
     if changed:
         audit_record(
             school=actor.school,

@@ -342,6 +342,7 @@ class JWTScheme(OpenApiAuthenticationExtension):
     """Names the bearer scheme `jwt` in the schema (used by the docs' Authorize button)."""
 
     target_class = "rest_framework_simplejwt.authentication.JWTAuthentication"
+    match_subclasses = True  # accounts.tokens.VersionedJWTAuthentication
     name = "jwt"
     priority = 1
 

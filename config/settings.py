@@ -351,7 +351,8 @@ REST_FRAMEWORK = {
     # JWT first: its WWW-Authenticate header makes unauthenticated answers 401, not 403.
     # Sessions let a signed-in person try the API from the docs page.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, plus the token-version check (accounts/tokens.py).
+        "accounts.tokens.VersionedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -372,6 +373,10 @@ SIMPLE_JWT = {
     # refresh token stops working as soon as either party uses it.
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
+    # Tokens carry the user's token version (revoked by password changes, deactivation and
+    # removal) and a refresh rotates exactly once under concurrency: accounts/tokens.py.
+    "TOKEN_OBTAIN_SERIALIZER": "accounts.tokens.VersionedTokenObtainPairSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "accounts.tokens.RotatingTokenRefreshSerializer",
     "UPDATE_LAST_LOGIN": False,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Invitation, Membership, School, User
 from accounts.tenancy import school_context
+from accounts.tokens import VersionedRefreshToken
 from tests.factories import member, membership_of, published_lesson
 from tutoring.models import (
     Classroom,
@@ -38,7 +38,10 @@ def bearer_client(user: User | None) -> APIClient:
     """A client sending `Authorization: Bearer <access>` for `user` (anonymous for None)."""
     client = APIClient()
     if user is not None:
-        access = RefreshToken.for_user(user).access_token
+        # As sign-in does: the token carries the user's current token version (from the row;
+        # a fixture's copy may predate a revocation).
+        user.refresh_from_db(fields=["token_version"])
+        access = VersionedRefreshToken.for_user(user).access_token
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
     return client
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import AuditEvent, audit_record
 from accounts.models import Membership, School
 from accounts.tenancy import school_context
+from accounts.tokens import user_tokens_revoke
 from tutoring.errors import InvalidInput, NotFound, PermissionDeniedError
 from tutoring.models import (
     ClassroomMember,
@@ -273,6 +274,9 @@ def student_data_delete(
             details={"via": via, **counts},
         )
         Membership.objects.for_school(school).filter(pk=student.pk).delete()
+        # Removed from this school: their API tokens end too (for every school, since a
+        # token is the user's; they sign in again for the others).
+        user_tokens_revoke(user=student.user)
     return counts
 
 
