@@ -106,6 +106,32 @@ def test_an_operator_setting_a_password_in_the_admin_ends_the_tokens(client, stu
     assert_refused(refresh(tokens["refresh"]))
 
 
+def test_the_changepassword_command_ends_the_tokens(monkeypatch, student) -> None:
+    from django.contrib.auth.management.commands import changepassword
+    from django.core.management import call_command
+
+    tokens = sign_in(student.email)
+    monkeypatch.setattr(changepassword.getpass, "getpass", lambda *args, **kwargs: NEW_PASSWORD)
+    call_command("changepassword", student.email)
+    assert_refused(refresh(tokens["refresh"]))
+
+
+def test_a_hash_upgrade_at_sign_in_is_not_a_password_change(settings, student) -> None:
+    # Django re-hashes a password at sign-in when the preferred hasher changed; that must
+    # neither revoke the tokens held nor hand out a token that is dead on arrival.
+    held = sign_in(student.email)
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    fresh = sign_in(student.email)
+    student.refresh_from_db()
+    assert student.password.startswith("pbkdf2_sha256$")
+    assert me_with(fresh["access"]).status_code == 200
+    assert refresh(fresh["refresh"]).status_code == 200
+    assert refresh(held["refresh"]).status_code == 200
+
+
 def test_a_wrong_old_password_changes_nothing_and_keeps_the_tokens(client, student) -> None:
     tokens = sign_in(student.email)
     client.login(email=student.email, password=TEST_PASSWORD)
