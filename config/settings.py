@@ -198,6 +198,10 @@ STORAGES = {
 REDIS_URL: str = env.str("REDIS_URL", default="")
 # Live streams per web process (one Redis pub/sub connection each).
 STREAM_MAX_REDIS_CONNECTIONS: int = env.int("STREAM_MAX_REDIS_CONNECTIONS", default=10_000)
+# An open live stream re-checks its viewer's membership this often and closes when it ended.
+STREAM_MEMBERSHIP_RECHECK_SECONDS: float = env.float(
+    "STREAM_MEMBERSHIP_RECHECK_SECONDS", default=5.0
+)
 DEMO_BROKER_DIR = Path(env.str("DEMO_BROKER_DIR", default=str(BASE_DIR / ".demo" / "broker")))
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 # The longest provider call (timeout x attempts within one task) must stay below this, or
