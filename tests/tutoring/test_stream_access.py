@@ -192,3 +192,22 @@ def test_the_recheck_is_one_query_in_its_own_school_context(
     assert statements[0] == "BEGIN" and statements[-1] == "COMMIT"
     assert "set_config('app.school_id'" in statements[1]
     assert '"accounts_membership"."id" = ' in statements[2]
+
+
+def test_without_redis_the_stream_of_the_stored_row_closes_too(
+    client, school, teacher, student, school_admin, short_streams, settings, monkeypatch
+):
+    public_id = _running_explanation(school, teacher, student)
+    settings.REDIS_URL = ""
+    real_open = stream.open_stream
+
+    def open_then_deactivate(*args):
+        start = real_open(*args)
+        _deactivate_membership(school, school_admin, student)
+        return start
+
+    monkeypatch.setattr(stream, "open_stream", open_then_deactivate)
+    opened_at = time.monotonic()
+    body = _gather(_open("web", client, student, public_id))
+    assert "event: done" not in body
+    assert time.monotonic() - opened_at < CLOSE_WITHIN_SECONDS + 1.0
