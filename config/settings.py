@@ -428,9 +428,14 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {
+        "client_errors_without_traceback": {"()": "config.log_filters.ClientErrorWithoutTraceback"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # A refused request (403, 400) is one line; only 5xx carry their traceback.
+        "django.request": {"filters": ["client_errors_without_traceback"]},
         # httpx logs request lines; keep them out (URLs may carry ids, never keys, but noise).
         "httpx": {"level": "WARNING"},
         "httpx2": {"level": "WARNING"},
