@@ -31,6 +31,25 @@ def membership_get(*, school: School, user: User) -> Membership | None:
     )
 
 
+def membership_is_current(*, membership: Membership) -> bool:
+    """Whether `membership` still grants access: active, its user active, its school not
+    suspended. Call inside the membership's school context.
+
+    One query on primary keys (the membership's, joined to its user and school by theirs):
+    cheap enough for every open live stream to ask every few seconds.
+    """
+    return (
+        Membership.objects.for_school(membership.school)
+        .filter(
+            pk=membership.pk,
+            is_active=True,
+            user__is_active=True,
+            school__status=School.Status.ACTIVE,
+        )
+        .exists()
+    )
+
+
 def member_list(*, school: School) -> QuerySet[Membership]:
     return Membership.objects.for_school(school).select_related("user").order_by("user__email")
 

@@ -17,7 +17,7 @@ from django.views.generic import TemplateView
 from accounts import services
 from accounts.access import SchoolViewMixin
 from accounts.forms import AcceptInvitationForm, InvitationForm, MemberRoleForm
-from accounts.models import Membership
+from accounts.models import Invitation, Membership, School
 from accounts.selectors import (
     invitation_list,
     member_list,
@@ -149,24 +149,45 @@ class InvitationActionView(SchoolViewMixin, View):
         return redirect("members", school_slug=self.school.slug)
 
 
+# One answer for every invitation link that cannot be used: a token never issued, one used,
+# revoked or expired, and a school that does not exist. The same status and page (nothing
+# school-specific on it), so guessing slugs tells an anonymous visitor nothing. 404, not
+# 410: most such links never existed, and "not found" is what the rest of the site answers
+# for a school you may not see. The holder of a real expired link learns no less from the
+# message ("invalid, used or expired: ask for a new one") than from a separate "expired".
+INVITATION_UNUSABLE_STATUS = 404
+
+
+def _invitation_unusable(request: HttpRequest) -> HttpResponse:
+    message = _("This invitation link is invalid, used or expired. Ask for a new one.")
+    return render(
+        request,
+        "accounts/invitation_invalid.html",
+        {"message": message},
+        status=INVITATION_UNUSABLE_STATUS,
+    )
+
+
 class InvitationAcceptView(View):
     """Public: the invitee needs no membership yet, only the token."""
 
-    def _invitation(self, school_slug: str, token: str) -> Any:
+    def _invitation(self, school_slug: str, token: str) -> tuple[School, Invitation] | None:
+        """The school and pending invitation of the link, None when it cannot be used."""
         school = school_get_by_slug(slug=school_slug)
         if school is None:
-            raise Http404
+            return None
         # The token is the credential here; the context only scopes the lookup to the URL's school.
         activate_school(school)
-        return school, services.invitation_get_pending(school=school, token=token)
+        try:
+            return school, services.invitation_get_pending(school=school, token=token)
+        except services.AccountsError:
+            return None
 
     def get(self, request: HttpRequest, school_slug: str, token: str) -> HttpResponse:
-        try:
-            school, invitation = self._invitation(school_slug, token)
-        except services.AccountsError as exc:
-            return render(
-                request, "accounts/invitation_invalid.html", {"message": exc.message}, status=410
-            )
+        found = self._invitation(school_slug, token)
+        if found is None:
+            return _invitation_unusable(request)
+        school, invitation = found
         return render(
             request,
             "accounts/invitation_accept.html",
@@ -174,12 +195,10 @@ class InvitationAcceptView(View):
         )
 
     def post(self, request: HttpRequest, school_slug: str, token: str) -> HttpResponse:
-        try:
-            school, invitation = self._invitation(school_slug, token)
-        except services.AccountsError as exc:
-            return render(
-                request, "accounts/invitation_invalid.html", {"message": exc.message}, status=410
-            )
+        found = self._invitation(school_slug, token)
+        if found is None:
+            return _invitation_unusable(request)
+        school, invitation = found
         signed_in = request.user.is_authenticated
         form = AcceptInvitationForm(request.POST)
         if not signed_in and not form.is_valid():

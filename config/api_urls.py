@@ -1,6 +1,7 @@
 """REST API v1 (mounted at /api/v1/). Guide: docs/api.md; schema: openapi/schema.yaml."""
 
 from django.urls import include, path, re_path
+from django.views.decorators.cache import never_cache
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
@@ -147,8 +148,13 @@ school_patterns = [
 ]
 
 urlpatterns = [
-    path("auth/token", accounts_api.TokenObtainApi.as_view(), name="api-token"),
-    path("auth/token/refresh", accounts_api.TokenRefreshApi.as_view(), name="api-token-refresh"),
+    # Token pairs are secrets: never_cache makes their answers `Cache-Control: no-store`.
+    path("auth/token", never_cache(accounts_api.TokenObtainApi.as_view()), name="api-token"),
+    path(
+        "auth/token/refresh",
+        never_cache(accounts_api.TokenRefreshApi.as_view()),
+        name="api-token-refresh",
+    ),
     path("auth/logout", accounts_api.LogoutApi.as_view(), name="api-logout"),
     path("me", accounts_api.MeApi.as_view(), name="api-me"),
     path("schools/<slug:school_slug>/", include(school_patterns)),

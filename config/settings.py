@@ -198,6 +198,10 @@ STORAGES = {
 REDIS_URL: str = env.str("REDIS_URL", default="")
 # Live streams per web process (one Redis pub/sub connection each).
 STREAM_MAX_REDIS_CONNECTIONS: int = env.int("STREAM_MAX_REDIS_CONNECTIONS", default=10_000)
+# An open live stream re-checks its viewer's membership this often and closes when it ended.
+STREAM_MEMBERSHIP_RECHECK_SECONDS: float = env.float(
+    "STREAM_MEMBERSHIP_RECHECK_SECONDS", default=5.0
+)
 DEMO_BROKER_DIR = Path(env.str("DEMO_BROKER_DIR", default=str(BASE_DIR / ".demo" / "broker")))
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 # The longest provider call (timeout x attempts within one task) must stay below this, or
@@ -429,9 +433,14 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {
+        "client_errors_without_traceback": {"()": "config.log_filters.ClientErrorWithoutTraceback"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # A refused request (403, 400) is one line; only 5xx carry their traceback.
+        "django.request": {"filters": ["client_errors_without_traceback"]},
         # httpx logs request lines; keep them out (URLs may carry ids, never keys, but noise).
         "httpx": {"level": "WARNING"},
         "httpx2": {"level": "WARNING"},

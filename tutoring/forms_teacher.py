@@ -3,7 +3,6 @@ services do the writing (and validate again)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -14,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership
 from tutoring.errors import TutoringError
+from tutoring.languages import language_code_clean
 from tutoring.models import SchoolSettings
 from tutoring.models.lessons import AnswerPolicy, ReadingLevel
 
-LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_MARKDOWN_CHARS = 50_000
 MAX_MICRODOLLARS_PER_MILLION = 1_000_000_000_000  # a million dollars per million tokens
 MICRO = Decimal(1_000_000)
@@ -48,10 +47,7 @@ def apply_service_error(form: forms.Form, error: TutoringError) -> None:
 
 
 def _clean_language(value: str) -> str:
-    value = value.strip()
-    if value and not LANGUAGE_CODE.match(value):
-        raise forms.ValidationError(_("Use a language code such as en, zh-hans or es."))
-    return value.lower()
+    return language_code_clean(value)  # the one rule, which the services apply again
 
 
 def _language_input() -> forms.TextInput:

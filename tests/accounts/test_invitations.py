@@ -47,14 +47,14 @@ def test_invitation_link_works_only_once(client, school_admin):
     assert client.post(link, data).status_code == 302
     client.logout()
     second = client.post(link, data)
-    assert second.status_code == 410
+    assert second.status_code == 404
     assert "invalid, used or expired" in second.content.decode()
 
 
 def test_expired_invitation_is_refused(client, school_admin):
     link = _invite(client, school_admin)
     with time_machine.travel(timezone.now() + timezone.timedelta(days=8)):
-        assert client.get(link).status_code == 410
+        assert client.get(link).status_code == 404
 
 
 def test_mismatched_passwords_keep_the_form_with_an_error(client, school_admin):
@@ -70,7 +70,7 @@ def test_invitation_token_of_one_school_does_not_work_in_another(
     client, school_admin, other_school
 ):
     link = _invite(client, school_admin)
-    assert client.get(link.replace("riverside", "hilltop")).status_code == 410
+    assert client.get(link.replace("riverside", "hilltop")).status_code == 404
 
 
 def test_revoked_invitation_is_refused(client, school_admin, school):
@@ -82,7 +82,7 @@ def test_revoked_invitation_is_refused(client, school_admin, school):
     client.login(email=school_admin.email, password=TEST_PASSWORD)
     client.post(f"/s/riverside/admin/invitations/{invitation.public_id}/revoke/")
     client.logout()
-    assert client.get(link).status_code == 410
+    assert client.get(link).status_code == 404
 
 
 def test_inviting_an_existing_member_is_a_form_error(client, school_admin, student):
@@ -92,3 +92,36 @@ def test_inviting_an_existing_member_is_a_form_error(client, school_admin, stude
     )
     assert response.status_code == 400
     assert "already a member" in response.content.decode()
+
+
+def _anonymous_answer(client, path: str, slug: str, token: str) -> tuple[int, str]:
+    """Status and page of an anonymous GET, with what the visitor typed (the slug and token
+    echoed in the language form's `next`) and the per-request CSRF value blanked out."""
+    response = client.get(path)
+    body = response.content.decode()
+    body = body.replace(slug, "SLUG").replace(token, "TOKEN")
+    body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", body)
+    return response.status_code, body
+
+
+def test_an_anonymous_visitor_cannot_tell_a_school_exists_from_its_invitation_links(
+    client, school_admin
+):
+    """A bad token at an existing school, an expired real one and a school that does not
+    exist get the same status and the same page: guessing slugs reveals nothing."""
+    link = _invite(client, school_admin)
+    real_token = link.rstrip("/").rsplit("/", 1)[1]
+    bad_token = "x" * len(real_token)
+    bad_at_existing = _anonymous_answer(
+        client, f"/s/riverside/invitations/{bad_token}/", "riverside", bad_token
+    )
+    missing_school = _anonymous_answer(
+        client, f"/s/nowhere-school/invitations/{bad_token}/", "nowhere-school", bad_token
+    )
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=8)):
+        expired = _anonymous_answer(client, link, "riverside", real_token)
+
+    assert bad_at_existing == missing_school == expired
+    status, body = missing_school
+    assert status == 404
+    assert "invalid, used or expired" in body and "Riverside" not in body

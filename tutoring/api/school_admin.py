@@ -177,7 +177,10 @@ class ProviderKeyListApi(SchoolApiView):
         location = request.build_absolute_uri(
             reverse("api-admin-provider-keys", kwargs={"school_slug": school_slug})
         )
-        return Response(data, status=201, headers={"Location": location})
+        # The key is in this answer: no browser or proxy cache may keep a copy.
+        return Response(
+            data, status=201, headers={"Location": location, "Cache-Control": "no-store"}
+        )
 
 
 class _ProviderKeyActionApi(SchoolApiView):

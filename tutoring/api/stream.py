@@ -4,7 +4,9 @@ The events are the web page's (tutoring/views/stream.py, reused here, not rewrit
 `delta` {"text"} with `id:` = characters sent so far, `status` {"status", "label"},
 `reset` {} (a retry began: drop the text), `done` {"status", "label", "html", "text"}.
 Resume after a dropped connection with `Last-Event-ID: <characters you have>` (or
-`?last_event_id=`): nothing you already have is sent again.
+`?last_event_id=`): nothing you already have is sent again. The viewer's access is
+re-checked while the stream is open and the stream ends when it has ended (see
+tutoring/views/stream.py).
 
 A plain async Django view, not DRF (DRF has no async views): an open stream then costs no
 thread while it waits. It authenticates the bearer token itself and goes through the same
@@ -112,7 +114,9 @@ def add_stream_to_schema(result: dict[str, Any], **kwargs: Any) -> dict[str, Any
                 'began: clear the text); `done` data {"status", "label", "html", '
                 '"text"} (`html` sanitized), after which the server closes the stream. '
                 "Comments (`: keep-alive`) arrive while nothing happens. Reconnect with "
-                "`Last-Event-ID` to resume; a stream lasts at most 5 minutes."
+                "`Last-Event-ID` to resume; a stream lasts at most 5 minutes. It also ends, "
+                "without `done`, when your access ends (membership or account deactivated, "
+                "school suspended): the reconnect is then refused (401/403/404)."
             ),
             "tags": ["asking the tutor"],
             "parameters": [

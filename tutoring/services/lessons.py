@@ -6,12 +6,14 @@ import re
 import unicodedata
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, User
 from tutoring.errors import InvalidInput, LessonNotPublished, NotFound, PermissionDeniedError
+from tutoring.languages import language_code_clean
 from tutoring.models import (
     Classroom,
     ClassroomMember,
@@ -72,14 +74,22 @@ def classroom_enroll(
 ) -> ClassroomMember:
     """Enroll a member of the school in the class. Idempotent.
 
-    Raises NotFound when `user` is not an active member of the class's school.
+    Raises NotFound when `user` is not an active member of the class's school, and
+    InvalidInput when enrolling as a student someone whose school role is not student.
     """
     _require_teaches(actor, classroom)
-    is_member = (
-        Membership.objects.for_school(actor.school).filter(user=user, is_active=True).exists()
+    school_role = (
+        Membership.objects.for_school(actor.school)
+        .filter(user=user, is_active=True)
+        .values_list("role", flat=True)
+        .first()
     )
-    if not is_member:
+    if school_role is None:
         raise NotFound(_("That person is not a member of this school."))
+    # A class's students are the school's students: a teacher or the admin enrolled as one
+    # would sit on its roster and in its usage and mastery as if they were a pupil.
+    if role == ClassroomMember.Role.STUDENT and school_role != Role.STUDENT:
+        raise InvalidInput(_("Only students can be enrolled as students."))
     member, _created = ClassroomMember.objects.for_school(actor.school).get_or_create(
         classroom=classroom, user=user, defaults={"role": role, "school": actor.school}
     )
@@ -95,11 +105,25 @@ def classroom_unenroll(*, actor: Membership, classroom: Classroom, user: User) -
 
 def _clean_contract(data: dict[str, Any]) -> dict[str, Any]:
     cleaned = {k: v for k, v in data.items() if k in LessonContract.CONTRACT_FIELDS}
+    if "language" in cleaned:
+        cleaned["language"] = _lesson_language(str(cleaned["language"]))
     if "title" in cleaned:
         cleaned["title"] = str(cleaned["title"]).strip()
         if not cleaned["title"]:
             raise InvalidInput(_("Give the lesson a title."), fields={"title": [_("Required.")]})
     return cleaned
+
+
+def _lesson_language(value: str) -> str:
+    """The lesson's language code, normalized; InvalidInput on `language` otherwise (the web
+    form checks the same rule first, the API relies on this)."""
+    try:
+        code = language_code_clean(value)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages[0], fields={"language": exc.messages}) from exc
+    if not code:
+        raise InvalidInput(_("Give the lesson a language."), fields={"language": [_("Required.")]})
+    return code
 
 
 def lesson_create(*, actor: Membership, classroom: Classroom, **contract: Any) -> Lesson:

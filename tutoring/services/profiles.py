@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from accounts.compiled import CompiledQuery
 from accounts.models import Membership, User
 from tutoring.errors import InvalidInput
+from tutoring.languages import language_code_clean
 from tutoring.models import StudentProfile
 from tutoring.models.lessons import ReadingLevel
 
@@ -38,6 +40,13 @@ def profile_update(*, actor: Membership, profile: StudentProfile, **fields: str)
         raise InvalidInput(
             _("Unknown reading level."), fields={"reading_level": [_("Choose a listed level.")]}
         )
+    if "preferred_language" in fields:
+        try:
+            fields["preferred_language"] = language_code_clean(str(fields["preferred_language"]))
+        except ValidationError as exc:
+            raise InvalidInput(
+                exc.messages[0], fields={"preferred_language": exc.messages}
+            ) from exc
     for name in EDITABLE:
         if name in fields:
             setattr(profile, name, str(fields[name]).strip()[:300])

@@ -9,6 +9,13 @@ the request middleware's transaction has closed by the time a streaming body run
 Events (the contract of static/js/lantern.js): `delta` {"text"} with `id:` = characters sent
 so far (a reconnect resumes from Last-Event-ID), `status` {"status", "label"}, `reset` {}
 (a retry began), `done` {"status", "label", "html", "text"} with html already sanitized.
+
+Access is re-checked while the stream is open: every STREAM_MEMBERSHIP_RECHECK_SECONDS (one
+query on primary keys, in its own transaction and school context) the viewer's membership
+must still be active, with its user active and its school not suspended. When it is not,
+the stream ends at once, without `done` (the protocol has no event for it): EventSource
+reconnects, and the reconnect is refused like any request of a non-member (404, or the
+sign-in page / 401 for a deactivated user), so a client stops there.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from redis.exceptions import RedisError
 
 from accounts.access import SchoolSuspended, school_access
 from accounts.models import Membership
+from accounts.selectors import membership_is_current
 from accounts.tenancy import deactivate_school, school_context
 from tutoring import selectors, streaming
 from tutoring.errors import NotFound
@@ -144,9 +152,41 @@ def _stored_state(start: _StreamStart) -> dict[str, Any] | None:
         release_connection()
 
 
+def _membership_current(start: _StreamStart) -> bool:
+    """Whether the viewer may still watch: one indexed query, in its own transaction."""
+    try:
+        with school_context(start.membership.school):
+            return membership_is_current(membership=start.membership)
+    finally:
+        release_connection()
+
+
 # A worker-pool thread, not the request's own thread: the check takes a pooled connection
 # for a moment and gives it back, and no thread waits on behalf of an idle stream.
 _reload = sync_to_async(_stored_state, thread_sensitive=False)
+_recheck = sync_to_async(_membership_current, thread_sensitive=False)
+
+
+class _AccessWatch:
+    """Re-checks the viewer's membership at most once per interval while a stream is open
+    (removed or deactivated members must stop receiving an explanation they could watch)."""
+
+    def __init__(self, start: _StreamStart) -> None:
+        self.start = start
+        self.interval = float(settings.STREAM_MEMBERSHIP_RECHECK_SECONDS)
+        self._loop = asyncio.get_running_loop()
+        self._next_at = self._loop.time() + self.interval
+
+    async def ended(self) -> bool:
+        """True once the membership no longer grants access (checked when due)."""
+        now = self._loop.time()
+        if now < self._next_at:
+            return False
+        self._next_at = now + self.interval
+        if await _recheck(self.start):
+            return False
+        logger.info("live stream for %s closed: the viewer's access ended", self.start.public_id)
+        return True
 
 
 def _event(name: str, data: dict[str, Any], event_id: int | None = None) -> bytes:
@@ -173,15 +213,23 @@ class _Cursor:
 
 
 async def _follow_live(
-    start: _StreamStart, cursor: _Cursor, deadline: float
+    start: _StreamStart, cursor: _Cursor, deadline: float, access: _AccessWatch
 ) -> AsyncIterator[bytes]:
-    """Relay the worker's live events until the stored row is terminal or the deadline."""
+    """Relay the worker's live events until the stored row is terminal, the deadline, or
+    the viewer's access ends."""
     loop = asyncio.get_running_loop()
     events = streaming.alive_events(
-        start.public_id, skip=cursor.sent, idle_timeout=LIVE_IDLE_SECONDS
+        # Idle, the reader wakes at least once per re-check interval, so an ended membership
+        # closes a quiet stream as soon as a busy one.
+        start.public_id,
+        skip=cursor.sent,
+        idle_timeout=min(LIVE_IDLE_SECONDS, access.interval),
     )
     async with aclosing(events):
         async for event in events:
+            if await access.ended():
+                cursor.finished = True
+                return
             if event is None or event.type == "done":
                 if event is None:
                     yield KEEP_ALIVE
@@ -211,13 +259,17 @@ async def _follow_live(
                 return
 
 
-async def _follow_database(start: _StreamStart, deadline: float) -> AsyncIterator[bytes]:
-    """No live channel: watch the stored row until it is terminal."""
+async def _follow_database(
+    start: _StreamStart, deadline: float, access: _AccessWatch
+) -> AsyncIterator[bytes]:
+    """No live channel: watch the stored row until it is terminal or the access ends."""
     loop = asyncio.get_running_loop()
     last_status = start.state["status"]
     next_keep_alive = loop.time() + KEEP_ALIVE_SECONDS
     while loop.time() < deadline:
-        await asyncio.sleep(DATABASE_POLL_SECONDS)
+        await asyncio.sleep(min(DATABASE_POLL_SECONDS, access.interval))
+        if await access.ended():
+            return
         state = await _reload(start)
         if state is None:
             return
@@ -239,17 +291,18 @@ async def event_stream(start: _StreamStart, skip: int) -> AsyncIterator[bytes]:
         yield _done(start.state)
         return
     deadline = asyncio.get_running_loop().time() + STREAM_MAX_SECONDS
+    access = _AccessWatch(start)
     if settings.REDIS_URL:
         cursor = _Cursor(sent=skip)
         try:
-            async for chunk in _follow_live(start, cursor, deadline):
+            async for chunk in _follow_live(start, cursor, deadline, access):
                 yield chunk
         except RedisError as exc:
             # The live channel is a nicety; the stored row still tells us when it is done.
             logger.warning("live stream for %s lost: %s", start.public_id, type(exc).__name__)
         if cursor.finished:
             return
-    async for chunk in _follow_database(start, deadline):
+    async for chunk in _follow_database(start, deadline, access):
         yield chunk
 
 
