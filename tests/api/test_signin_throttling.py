@@ -77,3 +77,32 @@ def test_a_body_that_is_not_an_object_is_invalid_input_not_a_crash(db) -> None:
     response = APIClient().post(TOKEN, [1, 2], format="json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_input"
+
+
+def _api_views(patterns, found=None):
+    from django.urls import URLPattern
+
+    found = [] if found is None else found
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern):
+            view = getattr(pattern.callback, "cls", None)
+            if view is not None:
+                found.append(view)
+        else:
+            _api_views(pattern.url_patterns, found)
+    return found
+
+
+def test_every_api_throttle_reads_the_client_address_through_the_one_rule() -> None:
+    from django.urls import get_resolver
+    from rest_framework.settings import api_settings
+
+    from config.api import _SettingsRateThrottle
+
+    assert not api_settings.DEFAULT_THROTTLE_CLASSES
+    throttles = {
+        t for view in _api_views(get_resolver().url_patterns) for t in view.throttle_classes
+    }
+    assert throttles, "no throttled endpoint found: the walk is broken"
+    # DRF's own get_ident trusts X-Forwarded-For; ours asks config/client_address.py.
+    assert all(t.get_ident is _SettingsRateThrottle.get_ident for t in throttles), throttles
