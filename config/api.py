@@ -454,10 +454,18 @@ def _known_address_key(account: str, address: str) -> str:
 
 def sign_in_address_remember(*, email: str, address: str) -> None:
     """Record that `email` signed in from `address` (called on every successful sign-in,
-    web or API), so the per-account limit never counts that address."""
+    web or API), so the per-account limit never counts that address.
+
+    Best effort: the person is already signed in, and the web sign-in must not fail because
+    Redis is unreachable; the cost is only that this address is counted next time.
+    """
     account = _account_ident(email)
-    if account:
+    if not account:
+        return
+    try:
         api_cache().set(_known_address_key(account, address), 1, KNOWN_ADDRESS_SECONDS)
+    except Exception:  # any cache backend's connection error
+        logger.warning("could not remember a sign-in address", exc_info=True)
 
 
 class AuthAccountThrottle(_SettingsRateThrottle):
