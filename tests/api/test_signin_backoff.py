@@ -122,3 +122,24 @@ def test_a_web_sign_in_does_not_fail_when_redis_is_unreachable(client, teacher, 
     dead = RedisCache("redis://127.0.0.1:1/0", {})
     monkeypatch.setattr(config.api, "api_cache", lambda: dead)
     assert _web(client, teacher.email, TEST_PASSWORD).status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_asgi_the_web_and_the_api_answer_the_same_429(settings, teacher) -> None:
+    # Production runs ASGI, where axes' middleware takes its async branch.
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    post = async_to_sync(AsyncClient().post)
+    with time_machine.travel(START, tick=False):
+        for _ in range(settings.LOGIN_FAILURE_LIMIT - 1):
+            response = post(reverse("login"), {"username": teacher.email, "password": "x"})
+            assert response.status_code == 200
+        locked = post(reverse("login"), {"username": teacher.email, "password": "x"})
+        assert locked.status_code == 429 and locked.headers["Retry-After"] == "30"
+        api = post(
+            TOKEN,
+            {"email": teacher.email, "password": TEST_PASSWORD},
+            content_type="application/json",
+        )
+        _assert_locked_out(api, 30)
