@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # settings.py imports this module: keep django.http out of it
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# The key when not even the peer's address is known: all such requests share one bucket.
+UNKNOWN = "0.0.0.0"  # noqa: S104 - a placeholder key, not a bind address
 
 
 @dataclass(frozen=True)
@@ -97,25 +99,26 @@ def _hops(request: HttpRequest) -> list[str]:
 def client_address(request: HttpRequest) -> str:
     """The client's address as far as the trusted proxies vouch for it (see the module).
 
-    Always a canonical IP address string; `"0.0.0.0"` only when even REMOTE_ADDR is
-    missing or not an address (a test harness), so callers never need a None branch.
+    Always a canonical IP address string; `UNKNOWN` only when no usable address is left
+    (no REMOTE_ADDR and no trusted hop), so callers never need a None branch.
     Accepts a DRF Request too (it proxies META).
     """
     trusted = parse_trusted_proxies(getattr(settings, "TRUSTED_PROXIES", ""))
     hops = _hops(request)
     remote = _address(hops[-1])
-    if remote is None:
-        return "0.0.0.0"  # noqa: S104 - a placeholder key, not a bind address
     if trusted.count:
         # The client is the first hop our own N proxies did not write; a shorter chain
         # means the request skipped a proxy, so the leftmost hop we have is the client.
+        # No REMOTE_ADDR at all is a proxy on a unix socket: still the nearest proxy.
         chosen = remote
         for hop in reversed(hops[max(0, len(hops) - 1 - trusted.count) : -1]):
             address = _address(hop)
             if address is None:
                 break
             chosen = address
-        return str(chosen)
+        return str(chosen) if chosen is not None else UNKNOWN
+    if remote is None:
+        return UNKNOWN
     if trusted.networks:
         chosen = remote
         for hop in reversed(hops[:-1]):

@@ -50,6 +50,12 @@ def test_a_direct_client_behind_cidr_trust_cannot_claim_another_address(settings
     assert got == "198.51.100.9"
 
 
+def test_behind_a_proxy_on_a_unix_socket_the_count_form_still_finds_the_client(settings):
+    # uvicorn on a unix socket has no peer address: the proxy is the peer.
+    assert _address("1", "6.6.6.6, 203.0.113.7", remote="", settings=settings) == "203.0.113.7"
+    assert _address("", "203.0.113.7", remote="", settings=settings) == "0.0.0.0"
+
+
 def test_an_ipv4_mapped_remote_address_is_the_plain_ipv4_one(settings) -> None:
     assert _address("", None, remote="::ffff:192.0.2.1", settings=settings) == "192.0.2.1"
 
