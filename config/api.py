@@ -16,7 +16,6 @@ call, right after DRF has authenticated the request.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import re
@@ -28,6 +27,7 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -441,11 +441,11 @@ KNOWN_ADDRESS_SECONDS = 30 * 24 * 60 * 60
 
 
 def _account_ident(email: object) -> str | None:
-    """The submitted e-mail as a key: normalized as sign-in does, hashed so Redis holds no
-    addresses of people."""
+    """The submitted e-mail as a key: normalized as sign-in does, and a keyed hash, so
+    Redis holds no addresses of people nor hashes a list of addresses could be tested on."""
     if not isinstance(email, str) or not email.strip():
         return None
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return salted_hmac("sign-in-account", email.strip().lower()).hexdigest()[:32]
 
 
 def _known_address_key(account: str, address: str) -> str:
