@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,10 +26,18 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from accounts import services
+from accounts import lockout, services
 from accounts.models import Invitation, Membership
 from accounts.selectors import invitation_list, member_list, membership_list_for_user
-from config.api import PAGE_PARAMETERS, ApiView, AuthThrottle, SchoolApiView, paginate, paginated
+from config.api import (
+    PAGE_PARAMETERS,
+    ApiView,
+    AuthAccountThrottle,
+    AuthThrottle,
+    SchoolApiView,
+    paginate,
+    paginated,
+)
 from tutoring.api.idempotency import idempotent
 
 AUTH = "auth"
@@ -61,14 +70,17 @@ TOKEN_EXAMPLE = OpenApiExample(
 
 
 class TokenObtainApi(TokenObtainPairView):
-    throttle_classes = [AuthThrottle]
+    # Per address (spraying many accounts) and per account (one account, many addresses).
+    throttle_classes = [AuthThrottle, AuthAccountThrottle]
     extra_error_statuses = {"POST": (401,)}
 
     @extend_schema(
         tags=[AUTH],
         summary="Sign in",
         description="E-mail and password -> an access token (15 minutes) and a refresh token. "
-        "Wrong credentials: 401 `invalid_credentials`.",
+        "Wrong credentials: 401 `invalid_credentials`. After repeated failures from one "
+        "address the account waits there: 429 `locked_out` with Retry-After, even with the "
+        "right password.",
         request=TokenInputSerializer,
         responses={200: TokenPairSerializer},
         examples=[
@@ -88,6 +100,11 @@ class TokenObtainApi(TokenObtainPairView):
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:
             raise InvalidToken(exc.args[0]) from exc
+        except AuthenticationFailed as exc:
+            # axes refused a pair in its backoff window: say so, as the web page does.
+            if (backoff := lockout.backoff_error(request)) is not None:
+                raise backoff from exc
+            raise
         user = serializer.user
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response(serializer.validated_data, status=200)

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -45,6 +46,7 @@ from accounts.access import SchoolSuspended, school_access
 from accounts.models import Membership, School
 from accounts.services import AccountsError
 from accounts.tenancy import set_db_user
+from config.client_address import client_address, throttle_ident
 from tutoring.errors import TutoringError
 
 logger = logging.getLogger(__name__)
@@ -247,8 +249,9 @@ ERROR_RESPONSES: dict[int, tuple[str, dict]] = {
         ),
     ),
     429: (
-        "Too many requests (`throttled`, wait `Retry-After` seconds) or the tutor's budget "
-        "is used up (`budget_exhausted`).",
+        "Too many requests (`throttled`, wait `Retry-After` seconds), too many failed "
+        "sign-ins (`locked_out`, wait `Retry-After` seconds) or the tutor's budget is used "
+        "up (`budget_exhausted`).",
         error_body("throttled", "Too many requests. Try again in 12 seconds."),
     ),
 }
@@ -396,6 +399,11 @@ class _SettingsRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
+    def get_ident(self, request: Request) -> str:
+        # DRF's own get_ident keys on the whole X-Forwarded-For header when NUM_PROXIES is
+        # unset: one new header per request was one new bucket (issue #13, finding 3).
+        return throttle_ident(client_address(request))
+
 
 class AskUserThrottle(_SettingsRateThrottle):
     """Questions per user (any school)."""
@@ -421,12 +429,64 @@ class AskSchoolThrottle(_SettingsRateThrottle):
 
 
 class AuthThrottle(_SettingsRateThrottle):
-    """Sign-in and refresh attempts per client address (password guessing)."""
+    """Sign-in and refresh attempts per client address (spraying many accounts)."""
 
     scope = "auth"
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+# How long an address where an account signed in stays exempt from that account's limit.
+KNOWN_ADDRESS_SECONDS = 30 * 24 * 60 * 60
+
+
+def _account_ident(email: object) -> str | None:
+    """The submitted e-mail as a key: normalized as sign-in does, and a keyed hash, so
+    Redis holds no addresses of people nor hashes a list of addresses could be tested on."""
+    if not isinstance(email, str) or not email.strip():
+        return None
+    return salted_hmac("sign-in-account", email.strip().lower()).hexdigest()[:32]
+
+
+def _known_address_key(account: str, address: str) -> str:
+    return f"throttle:known:{account}:{throttle_ident(address)}"
+
+
+def sign_in_address_remember(*, email: str, address: str) -> None:
+    """Record that `email` signed in from `address` (called on every successful sign-in,
+    web or API), so the per-account limit never counts that address.
+
+    Best effort: the person is already signed in, and the web sign-in must not fail because
+    Redis is unreachable; the cost is only that this address is counted next time.
+    """
+    account = _account_ident(email)
+    if not account:
+        return
+    try:
+        api_cache().set(_known_address_key(account, address), 1, KNOWN_ADDRESS_SECONDS)
+    except Exception:  # any cache backend's connection error
+        logger.warning("could not remember a sign-in address", exc_info=True)
+
+
+class AuthAccountThrottle(_SettingsRateThrottle):
+    """Sign-in attempts per submitted e-mail address, whichever address they come from
+    (spraying one account from many addresses).
+
+    Addresses the account has signed in from before are not counted: otherwise anyone who
+    knows a teacher's e-mail could keep them from signing in by spending this budget.
+    """
+
+    scope = "auth_account"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        data = request.data
+        account = _account_ident(data.get("email") if isinstance(data, Mapping) else None)
+        if account is None:
+            return None  # nothing to count: the serializer answers 400
+        if self.cache.get(_known_address_key(account, client_address(request))):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": account}
 
 
 # --- Base views ----------------------------------------------------------------------------
@@ -523,6 +583,7 @@ __all__ = [
     "ApiView",
     "AskSchoolThrottle",
     "AskUserThrottle",
+    "AuthAccountThrottle",
     "AuthThrottle",
     "ErrorSerializer",
     "LanternAutoSchema",
@@ -535,4 +596,5 @@ __all__ = [
     "PAGE_PARAMETERS",
     "paginate",
     "paginated",
+    "sign_in_address_remember",
 ]

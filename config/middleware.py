@@ -3,12 +3,18 @@ request never passes through a sync adapter: an open SSE stream then holds no th
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 from whitenoise.middleware import WhiteNoiseMiddleware
+
+from config.client_address import client_address
+
+request_logger = logging.getLogger("lantern.request")
 
 # No inline scripts, no third-party origins: every script, style and font is served by us.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -55,6 +61,41 @@ class SecurityHeadersMiddleware(DualModeMiddleware):
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
         return response
+
+
+class RequestLogMiddleware(DualModeMiddleware):
+    """One INFO line per request: method, route, status, duration and the client address
+    (config/client_address.py, so behind a proxy it is the client's, not the proxy's).
+
+    The route is the URL pattern (`s/<slug:school_slug>/…`), never the path or the query:
+    invitation and password-reset links carry their token in the path.
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        started = time.monotonic()
+        response = self.get_response(request)
+        self._log(request, response, started)
+        return response
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        started = time.monotonic()
+        response = await self.get_response(request)
+        self._log(request, response, started)
+        return response
+
+    @staticmethod
+    def _log(request: HttpRequest, response: HttpResponse, started: float) -> None:
+        match = getattr(request, "resolver_match", None)
+        request_logger.info(
+            "%s %s %s %.0fms client=%s",
+            request.method,
+            f"/{match.route}" if match is not None else "-",
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+            client_address(request),
+        )
 
 
 class StaticFilesMiddleware(WhiteNoiseMiddleware):

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.StaticFilesMiddleware",  # WhiteNoise, async-capable
+    "config.middleware.RequestLogMiddleware",  # after static files: those are not logged
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -304,22 +305,35 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
-# Sign-in lockout (django-axes; accounts/lockout.py): LOGIN_FAILURE_LIMIT failures for one
-# e-mail address from one client address lock that pair for LOGIN_LOCKOUT_MINUTES.
+# Who may say where a request came from (config/client_address.py): empty = nobody, so
+# X-Forwarded-For is ignored; a number of proxies in front of the app; or their CIDRs.
+TRUSTED_PROXIES: str = env.str("TRUSTED_PROXIES", default="")
+from config.client_address import parse_trusted_proxies  # noqa: E402
+
+parse_trusted_proxies(TRUSTED_PROXIES)  # a typo stops start-up, naming the variable
+
+# Sign-in backoff (django-axes; accounts/lockout.py): after LOGIN_FAILURE_LIMIT failures for
+# one e-mail address from one client address, that pair waits LOGIN_BACKOFF_SECONDS, doubling
+# with each further failure up to LOGIN_BACKOFF_MAX_SECONDS; forgotten after an hour of quiet.
 AUTHENTICATION_BACKENDS = [
     "accounts.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_FAILURE_LIMIT: int = env.int("LOGIN_FAILURE_LIMIT", default=5)
-LOGIN_LOCKOUT_MINUTES: int = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+LOGIN_BACKOFF_SECONDS: int = env.int("LOGIN_BACKOFF_SECONDS", default=30)
+LOGIN_BACKOFF_MAX_SECONDS: int = env.int("LOGIN_BACKOFF_MAX_SECONDS", default=300)
 AXES_ENABLED: bool = env.bool("AXES_ENABLED", default=True)
+AXES_HANDLER = "accounts.lockout.BackoffHandler"
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
-AXES_COOLOFF_TIME = LOGIN_LOCKOUT_MINUTES / 60  # hours
+AXES_COOLOFF_TIME = 1  # hour: failures older than this are forgotten
+# Attempts refused during a window are not failures: hammering cannot lengthen it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
-AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_STR_CALLABLE = "accounts.lockout.client_str"  # no e-mail addresses in the log
 # Successful sign-ins are in the school's audit trail; axes keeps only the failures.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
@@ -346,6 +360,8 @@ from datetime import timedelta  # noqa: E402
 API_THROTTLE_ASK_USER: str = env.str("API_THROTTLE_ASK_USER", default="30/min")
 API_THROTTLE_ASK_SCHOOL: str = env.str("API_THROTTLE_ASK_SCHOOL", default="600/min")
 API_THROTTLE_AUTH: str = env.str("API_THROTTLE_AUTH", default="20/min")
+# Sign-in attempts per e-mail address, from addresses it has not signed in from before.
+API_THROTTLE_AUTH_ACCOUNT: str = env.str("API_THROTTLE_AUTH_ACCOUNT", default="10/min")
 # How long a retry waits for the first request with the same Idempotency-Key to finish
 # before it is told 409 `idempotency_in_progress`.
 API_IDEMPOTENCY_WAIT_SECONDS: float = env.float("API_IDEMPOTENCY_WAIT_SECONDS", default=2.0)
@@ -367,6 +383,7 @@ REST_FRAMEWORK = {
         "ask_user": API_THROTTLE_ASK_USER,
         "ask_school": API_THROTTLE_ASK_SCHOOL,
         "auth": API_THROTTLE_AUTH,
+        "auth_account": API_THROTTLE_AUTH_ACCOUNT,
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
