@@ -15,7 +15,7 @@ from accounts.audit import AuditEvent
 from accounts.models import Membership
 from accounts.tenancy import school_context
 from tests.api.conftest import bearer_client, school_url
-from tests.factories import membership_of, published_lesson
+from tests.factories import member, membership_of, published_lesson
 from tests.safety.conftest import ask, configure
 from tutoring.errors import InvalidInput, NotFound
 from tutoring.models import (
@@ -203,9 +203,11 @@ def test_transcripts_past_the_retention_are_purged_and_recent_ones_kept(
 
 def test_the_purge_leaves_other_schools_alone(school, other_school, teacher, student, outsider):
     configure(school, transcript_retention_days=1)
-    lesson_there = published_lesson(other_school, outsider, [outsider])
+    # Only students can be enrolled as students (issue #13), so Hilltop gets a pupil.
+    pupil = member(other_school, Membership.Role.STUDENT, email="hana@hilltop.test")
+    lesson_there = published_lesson(other_school, outsider, [pupil])
     with time_machine.travel(timezone.now() - timedelta(days=10), tick=False):
-        theirs = ask(other_school, outsider, lesson_there, "An old question at Hilltop")
+        theirs = ask(other_school, pupil, lesson_there, "An old question at Hilltop")
     assert transcripts_purge() == {}
     with school_context(other_school):
         assert TutoringSession.objects.filter(pk=theirs.session_id).exists()
