@@ -109,6 +109,8 @@ def test_an_admin_of_another_school_gets_404_with_this_schools_ids(
 
 
 def test_admin_changes_provider_model_prices_and_policy(client, school, school_admin):
+    # A base URL of the school's own needs a key of the school's own (issue #13).
+    add_key(school, school_admin)
     login(client, school_admin)
     response = client.post(
         f"{ADMIN}settings/",
