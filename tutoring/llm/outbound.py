@@ -9,7 +9,8 @@ The rule (for school-chosen URLs only; the operator's OPENAI_BASE_URL is trusted
 
 - scheme `https`; `http` only when LLM_OUTBOUND_ALLOW_HTTP is on;
 - no credentials in the URL (`https://user:pass@host`);
-- the port is one of LLM_OUTBOUND_ALLOWED_PORTS (default 443);
+- the port is the scheme's own (443, or 80 for http) or one of LLM_OUTBOUND_ALLOWED_PORTS
+  (default 443);
 - the host is not a local-only name (`localhost`, `*.internal`, a single label like
   `redis`, ...), and every address it resolves to is public: not loopback, private,
   link-local (cloud metadata), reserved, multicast, unspecified or shared (CGNAT), IPv4
@@ -101,14 +102,22 @@ class OutboundPolicy:
     def host_is_allowlisted(self, host: str) -> bool:
         return host in self.allowed_hosts or _address_in(host, self.allowed_networks)
 
-    def check_address(self, address: str) -> None:
-        """Raise OutboundRefused unless `address` (an IP literal) is public or allow-listed."""
+    def check_port(self, port: int) -> None:
+        """Raise OutboundRefused unless `port` is usual for a public AI service."""
+        usual = port == 443 or (port == 80 and self.allow_http) or port in self.allowed_ports
+        if not usual:
+            raise OutboundRefused(f"port {port} is not allowed")
+
+    def check_destination(self, address: str, port: int) -> None:
+        """Raise OutboundRefused unless `address` (an IP literal) is allow-listed (any port
+        then), or public with a usual port."""
         ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
         if any(ip in network for network in self.allowed_networks):
             return
         for candidate in _embedded(ip):
             if not _is_public(candidate):
                 raise OutboundRefused(f"address {ip} is not public")
+        self.check_port(port)
 
 
 @functools.lru_cache(maxsize=8)
@@ -180,7 +189,8 @@ def _is_ip_literal(host: str) -> bool:
 
 
 def _check_parts(scheme: str, userinfo: bytes, host: str, port: int | None) -> int:
-    """The rules that need no DNS; returns the effective port."""
+    """The rules that need no DNS (a host name's port is checked with its addresses, as an
+    allow-listed network admits any port); returns the effective port."""
     policy = OutboundPolicy.current()
     if scheme not in ("https", "http") or (scheme == "http" and not policy.allow_http):
         raise OutboundRefused(f"scheme {scheme!r} is not allowed")
@@ -191,10 +201,8 @@ def _check_parts(scheme: str, userinfo: bytes, host: str, port: int | None) -> i
     effective = port if port is not None else (443 if scheme == "https" else 80)
     if policy.host_is_allowlisted(host):
         return effective
-    if effective not in policy.allowed_ports:
-        raise OutboundRefused(f"port {effective} is not allowed")
     if _is_ip_literal(host):
-        policy.check_address(host)
+        policy.check_destination(host, effective)
     elif _is_local_name(host):
         raise OutboundRefused(f"host {host!r} is a local name")
     return effective
@@ -224,9 +232,10 @@ def check_url(url: str, *, resolve: bool = True) -> None:
         try:
             addresses = _resolve(host, port)
         except OSError:
+            policy.check_port(port)  # as for a public address: nothing else is known yet
             return
         for address in addresses:
-            policy.check_address(address)
+            policy.check_destination(address, port)
 
 
 def _resolve(host: str, port: int) -> list[str]:
@@ -250,9 +259,14 @@ def is_refusal(exc: BaseException | None) -> bool:
 # -- the connect-time check ----------------------------------------------------------------
 
 
-class _RefusedConnect(httpcore2.ConnectError):
-    """Raised by the guarded backend; httpx2 maps it to httpx2.ConnectError, the SDK to
-    APIConnectionError, both keeping it as their cause (found again with `is_refusal`)."""
+class _RefusedConnect(httpcore2.ConnectError, OutboundRefused):
+    """Raised by the guarded backend. httpx2 maps it to httpx2.ConnectError and the SDK to
+    APIConnectionError, both keeping it as their cause, where `is_refusal` finds it. It
+    carries its reason itself: httpcore2's pool re-raises it `from None`, dropping its own
+    cause."""
+
+    def __init__(self, reason: str) -> None:
+        OutboundRefused.__init__(self, reason)
 
 
 class _GuardedBackend(httpcore2.NetworkBackend):
@@ -297,16 +311,16 @@ def _checked_addresses(host: str, port: int) -> list[str]:
             raise OutboundRefused(f"{host!r} resolves to nothing")
         if not policy.host_is_allowlisted(host):
             for address in addresses:
-                policy.check_address(address)
+                policy.check_destination(address, port)
     except OSError:
         # One answer for "does not resolve" and "resolves somewhere refused": neither tells
         # a school admin what exists on the platform's network.
-        refused = OutboundRefused(f"{host!r} does not resolve")
+        reason = f"{host!r} does not resolve"
     except OutboundRefused as exc:
-        refused = exc
+        reason = exc.reason
     else:
         return addresses
-    raise _RefusedConnect(REFUSED_CODE) from refused
+    raise _RefusedConnect(reason)
 
 
 # The SDK's own pool limits (openai's DEFAULT_CONNECTION_LIMITS): a client given its own
