@@ -9,8 +9,7 @@ The rule (for school-chosen URLs only; the operator's OPENAI_BASE_URL is trusted
 
 - scheme `https`; `http` only when LLM_OUTBOUND_ALLOW_HTTP is on;
 - no credentials in the URL (`https://user:pass@host`);
-- the port is the scheme's own (443, or 80 for http) or one of LLM_OUTBOUND_ALLOWED_PORTS
-  (default 443);
+- the port is 443, 80 when http is allowed, or one of LLM_OUTBOUND_ALLOWED_PORTS;
 - the host is not a local-only name (`localhost`, `*.internal`, a single label like
   `redis`, ...), and every address it resolves to is public: not loopback, private,
   link-local (cloud metadata), reserved, multicast, unspecified or shared (CGNAT), IPv4
@@ -24,9 +23,10 @@ It is checked twice: when a URL is saved (`check_url`) and when the worker conne
 resolved once, every address checked, and the socket opened to a checked address, never
 to a second lookup (a rebinding DNS cannot swap in loopback between check and connect).
 
-`OutboundRefused.reason` is for operator logs only. A school admin always sees one message
-(`REFUSED_MESSAGE`, code `provider_address_refused`), whatever the target and whether it
-answered, so the setting is no oracle for what runs where.
+`OutboundRefused.reason` is for operator logs only. A school admin sees one message for
+every refused or unresolvable address (`REFUSED_MESSAGE` when saving, the permanent code
+`provider_address_refused` when generating), whatever listens there or not: the address is
+refused before any connection is tried, so the answer says nothing about what runs where.
 """
 
 from __future__ import annotations
