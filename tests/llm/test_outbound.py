@@ -3,6 +3,9 @@ is saved and again on every connection, against the real SDK and the fake server
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
 from tests.fakes.dns import ScriptedResolver
@@ -182,3 +185,35 @@ def test_the_platforms_own_url_is_trusted_even_on_loopback(
 ) -> None:
     provider = OpenAIProvider(api_key, fake_openai.base_url, timeout=2.0)
     assert provider.complete(REQUEST).content == "default reply"
+
+
+class _Redirector(BaseHTTPRequestHandler):
+    """Answers every POST with a 307 to `target` (set on the server)."""
+
+    def do_POST(self) -> None:
+        self.send_response(307)
+        self.send_header("Location", self.server.target + self.path)  # type: ignore[attr-defined]
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_redirect_from_an_allowed_server_to_a_refused_one_is_not_followed(
+    fake_openai: FakeOpenAI, api_key: str, settings
+) -> None:
+    settings.LLM_OUTBOUND_ALLOW_HTTP = True
+    settings.LLM_OUTBOUND_ALLOWLIST = ["127.0.0.2"]  # the redirector, not the fake behind it
+    server = ThreadingHTTPServer(("127.0.0.2", 0), _Redirector)
+    server.target = f"http://127.0.0.1:{fake_openai.port}"  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.2:{server.server_address[1]}/v1"
+        _refused(lambda: _school_provider(api_key, url).complete(REQUEST))
+        _refused(lambda: _school_provider(api_key, url).moderate("hello"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert fake_openai.requests == []
