@@ -130,6 +130,7 @@ school_patterns = [
         name="api-admin-invitation-resend",
     ),
     path("admin/budget", school_admin.BudgetApi.as_view(), name="api-admin-budget"),
+    path("admin/provider", school_admin.ProviderSettingsApi.as_view(), name="api-admin-provider"),
     path(
         "admin/provider-keys",
         school_admin.ProviderKeyListApi.as_view(),

@@ -278,6 +278,14 @@ CELERY_BEAT_SCHEDULE = {
 OPENAI_API_KEY: str = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL: str = env.str("OPENAI_BASE_URL", default="")
 LLM_PROVIDER: str = env.str("LLM_PROVIDER", default="")  # openai | offline | "" (auto)
+# Base URLs a school admin sets (never OPENAI_BASE_URL, which the operator chose) must be
+# public https on an allowed port; the allow-list (hosts, IPs, CIDRs) admits self-hosted
+# models on a private network. tutoring/llm/outbound.py holds the rule.
+LLM_OUTBOUND_ALLOW_HTTP: bool = env.bool("LLM_OUTBOUND_ALLOW_HTTP", default=False)
+LLM_OUTBOUND_ALLOWED_PORTS: list[int] = [
+    int(port) for port in env.list("LLM_OUTBOUND_ALLOWED_PORTS", default=["443"])
+]
+LLM_OUTBOUND_ALLOWLIST: list[str] = env.list("LLM_OUTBOUND_ALLOWLIST", default=[])
 LLM_MODEL: str = env.str("LLM_MODEL", default="gpt-4o-mini")
 LLM_TIMEOUT_SECONDS: float = env.float("LLM_TIMEOUT_SECONDS", default=60.0)
 # Transient provider errors retry with exponential backoff (base x 2^(attempt-1), jittered to

@@ -207,6 +207,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "change the budget": Endpoint(
         "patch", lambda w: "admin/budget", (*ADMINS, 200), lambda w: {"monthly_token_budget": 9}
     ),
+    "AI service": Endpoint("get", lambda w: "admin/provider", (*ADMINS, 200)),
+    "change the AI service": Endpoint(
+        "patch", lambda w: "admin/provider", (*ADMINS, 200), lambda w: {"llm_model": "gpt-4o"}
+    ),
     "provider keys": Endpoint("get", lambda w: "admin/provider-keys", (*ADMINS, 200)),
     "add a provider key": Endpoint(
         "post",

@@ -8,6 +8,8 @@ from django.core import mail
 from accounts.tenancy import school_context
 from tests.api.conftest import World, bearer_client, school_url
 from tests.factories import member
+from tests.llm.test_outbound import ISSUE_TARGETS
+from tutoring.llm.outbound import REFUSED_MESSAGE
 from tutoring.models import ProviderKey
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +120,60 @@ def test_a_negative_budget_is_refused_and_nothing_changes(world: World, school_a
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["student_daily_token_budget"]
     assert client.get(url("admin/budget")).json()["monthly_token_budget"] == 2_000_000
+
+
+# --- AI service ------------------------------------------------------------------------------
+
+
+def _add_key(school, admin) -> None:
+    from tests.factories import membership_of
+    from tutoring.services import keys as key_services
+
+    with school_context(school):
+        key_services.provider_key_create(
+            actor=membership_of(school, admin), secret="sk-test-own-0123456789", label="Own"
+        )
+
+
+def test_an_admin_points_the_school_at_its_own_server_with_its_own_key(
+    world: World, school, school_admin
+) -> None:
+    _add_key(school, school_admin)
+    client = bearer_client(school_admin)
+    changed = client.patch(
+        url("admin/provider"),
+        {"llm_provider": "openai", "llm_base_url": "https://llm.example.org/v1"},
+    )
+    assert changed.status_code == 200
+    body = client.get(url("admin/provider")).json()
+    assert body["llm_base_url"] == "https://llm.example.org/v1"
+    assert body["effective_provider"] == "openai"
+
+
+def test_a_base_url_of_the_schools_own_needs_the_schools_own_key(
+    world: World, school_admin
+) -> None:
+    client = bearer_client(school_admin)
+    # The world's school has a key: without one, the platform's would be the only key.
+    client.post(url(f"admin/provider-keys/{world.provider_key.public_id}/revoke"))
+    response = client.patch(url("admin/provider"), {"llm_base_url": "https://llm.example.org/v1"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert "own API key" in error["fields"]["llm_base_url"][0]
+    assert client.get(url("admin/provider")).json()["llm_base_url"] == ""
+
+
+@pytest.mark.parametrize("target", ISSUE_TARGETS)
+def test_every_address_a_school_may_not_reach_is_refused_with_one_message(
+    world: World, school, school_admin, target: str
+) -> None:
+    _add_key(school, school_admin)
+    client = bearer_client(school_admin)
+    response = client.patch(url("admin/provider"), {"llm_base_url": target})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"llm_base_url": [str(REFUSED_MESSAGE)]}
+    assert client.get(url("admin/provider")).json()["llm_base_url"] == ""
 
 
 # --- Provider keys ---------------------------------------------------------------------------

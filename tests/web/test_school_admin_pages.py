@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils.html import escape
 
 from accounts.tenancy import school_context
 from tests.factories import TEST_PASSWORD, membership_of
+from tests.llm.test_outbound import ISSUE_TARGETS
+from tutoring.llm.outbound import REFUSED_MESSAGE
 from tutoring.models import ProviderKey, SchoolSettings
 from tutoring.services import keys as key_services
 from tutoring.services.budgets import school_settings_get, usage_record
@@ -109,6 +112,8 @@ def test_an_admin_of_another_school_gets_404_with_this_schools_ids(
 
 
 def test_admin_changes_provider_model_prices_and_policy(client, school, school_admin):
+    # A base URL of the school's own needs a key of the school's own (issue #13).
+    add_key(school, school_admin)
     login(client, school_admin)
     response = client.post(
         f"{ADMIN}settings/",
@@ -164,6 +169,43 @@ def test_bad_settings_show_a_form_error_and_change_nothing(
     assert "field-error" in body and error in body
     row = settings_row(school)
     assert row.llm_model == "" and row.prompt_price_per_million == 0 and row.ai_policy_text == ""
+
+
+@pytest.mark.parametrize("target", ISSUE_TARGETS)
+def test_every_address_a_school_may_not_reach_is_refused_by_the_form_with_one_message(
+    client, school, school_admin, target
+):
+    add_key(school, school_admin)
+    data = {
+        "llm_provider": "openai",
+        "llm_model": "",
+        "llm_base_url": target,
+        "prompt_price": "",
+        "completion_price": "",
+        "ai_policy_text": "",
+    }
+    response = login(client, school_admin).post(f"{ADMIN}settings/", data)
+    assert response.status_code == 400
+    body = page(response)
+    assert "field-error" in body and escape(str(REFUSED_MESSAGE)) in body
+    assert settings_row(school).llm_base_url == ""
+
+
+def test_a_base_url_of_the_schools_own_without_its_own_key_is_refused_by_the_form(
+    client, school, school_admin
+):
+    data = {
+        "llm_provider": "openai",
+        "llm_model": "",
+        "llm_base_url": "https://llm.example.org/v1",
+        "prompt_price": "",
+        "completion_price": "",
+        "ai_policy_text": "",
+    }
+    response = login(client, school_admin).post(f"{ADMIN}settings/", data)
+    assert response.status_code == 400
+    assert "own API key" in page(response)
+    assert settings_row(school).llm_base_url == ""
 
 
 def test_settings_service_refuses_all_or_nothing(school, school_admin, teacher):

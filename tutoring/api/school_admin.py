@@ -1,4 +1,4 @@
-"""School-admin endpoints of API v1 (under /admin/): budgets and provider keys.
+"""School-admin endpoints of API v1 (under /admin/): budgets, the AI service and provider keys.
 
 Members and invitations are in accounts/api.py. A provider key is shown exactly once, in
 the 201 answer that created it; afterwards only its last four characters. An
@@ -20,6 +20,7 @@ from tutoring.api.idempotency import idempotent
 from tutoring.services import budgets as budget_services
 from tutoring.services import keys as key_services
 from tutoring.services import school_admin as settings_services
+from tutoring.services.providers import model_for, provider_name_for
 
 ADMIN = "school admin"
 ADMIN_ROLE = Membership.Role.SCHOOL_ADMIN
@@ -103,6 +104,84 @@ class BudgetApi(SchoolApiView):
         body.is_valid(raise_exception=True)
         settings_services.school_settings_update(actor=self.membership, **body.validated_data)
         return Response(_budget(self))
+
+
+# --- AI service ------------------------------------------------------------------------------
+
+
+class ProviderSettingsSerializer(serializers.Serializer):
+    llm_provider = serializers.CharField(
+        help_text="`openai`, `offline`, or empty for the platform's default."
+    )
+    llm_model = serializers.CharField(help_text="Empty for the platform's default model.")
+    llm_base_url = serializers.CharField(
+        help_text="An OpenAI-compatible server of the school's own (empty: the platform's). "
+        "Needs the school's own provider key."
+    )
+    effective_provider = serializers.CharField(help_text="What answers now.")
+    effective_model = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+
+
+class ProviderSettingsPatchSerializer(serializers.Serializer):
+    llm_provider = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    llm_model = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    llm_base_url = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="Public https:// only (private networks only where the platform's "
+        "operators allow them); no credentials in the URL.",
+    )
+
+
+def _provider_settings(view: SchoolApiView) -> dict[str, object]:
+    row = budget_services.school_settings_get(view.school)
+    provider = provider_name_for(view.school, row)
+    return ProviderSettingsSerializer(
+        {
+            "llm_provider": row.llm_provider,
+            "llm_model": row.llm_model,
+            "llm_base_url": row.llm_base_url,
+            "effective_provider": provider,
+            "effective_model": model_for(provider, row),
+            "updated_at": row.updated_at,
+        }
+    ).data
+
+
+class ProviderSettingsApi(SchoolApiView):
+    required_role = ADMIN_ROLE
+
+    @extend_schema(
+        tags=[ADMIN],
+        summary="The school's AI service: provider, model and base URL",
+        responses={200: ProviderSettingsSerializer},
+    )
+    def get(self, request: Request, school_slug: str) -> Response:
+        return Response(_provider_settings(self))
+
+    @extend_schema(
+        tags=[ADMIN],
+        summary="Change the AI service",
+        description="Send only what changes; all or nothing. A base URL of the school's own "
+        "needs an active provider key of the school's own; an address that cannot be used "
+        "is refused with one message whatever the reason.",
+        request=ProviderSettingsPatchSerializer,
+        responses={200: ProviderSettingsSerializer},
+        examples=[
+            OpenApiExample(
+                "Own server",
+                value={"llm_provider": "openai", "llm_base_url": "https://llm.example.org/v1"},
+                request_only=True,
+            )
+        ],
+    )
+    def patch(self, request: Request, school_slug: str) -> Response:
+        body = ProviderSettingsPatchSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        settings_services.school_settings_update(actor=self.membership, **body.validated_data)
+        return Response(_provider_settings(self))
 
 
 # --- Provider keys ---------------------------------------------------------------------------

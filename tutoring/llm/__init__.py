@@ -4,6 +4,7 @@ Import from here, never from a provider module: callers depend on these types an
 and only `tutoring.llm.openai_provider` knows about the `openai` SDK.
 """
 
+from tutoring.llm import outbound
 from tutoring.llm.base import (
     Completion,
     CompletionRequest,
@@ -16,9 +17,10 @@ from tutoring.llm.base import (
     redact,
 )
 from tutoring.llm.offline import OfflineProvider
-from tutoring.llm.openai_provider import OpenAIProvider
+from tutoring.llm.openai_provider import DEFAULT_BASE_URL, OpenAIProvider
 
 __all__ = [
+    "DEFAULT_BASE_URL",
     "Completion",
     "CompletionRequest",
     "Grounding",
@@ -29,5 +31,6 @@ __all__ = [
     "OfflineProvider",
     "OpenAIProvider",
     "Provider",
+    "outbound",
     "redact",
 ]

@@ -10,7 +10,9 @@ Error contract, relied on by the Celery layer:
   `malformed_response`.
 - `LLMPermanentError` means "retrying the same request cannot help": surface it. Codes:
   `missing_api_key`, `invalid_api_key`, `permission_denied`, `model_not_found`, `quota_exhausted`,
-  `context_too_long`, `bad_request`, `provider_error`.
+  `context_too_long`, `bad_request`, `provider_error`, `provider_address_refused` (a
+  school-chosen base URL the outbound rule refuses), `own_key_required` (a school-chosen
+  base URL without the school's own key).
 - `user_message` is safe to show to a student or teacher; `detail` is for operator logs.
   Neither ever contains an API key: both pass through `redact()` on construction.
 """

@@ -33,6 +33,7 @@ from tutoring.llm.base import (
     redact,
 )
 from tutoring.llm.moderation_queue import moderation_queue_for
+from tutoring.llm.outbound import REFUSED_CODE, GuardedTransport, OutboundRefused, is_refusal
 
 __all__ = ["DEFAULT_BASE_URL", "MODERATION_MODEL", "OpenAIProvider"]
 
@@ -88,6 +89,17 @@ _MESSAGES: dict[str, Any] = {
         "shorten your question."
     ),
     "bad_request": gettext_lazy("The AI service could not process this request."),
+    # One message for every refused or unresolvable school-chosen address: what answered
+    # (or did not) at that address is never told (tutoring/llm/outbound.py).
+    REFUSED_CODE: gettext_lazy(
+        "The AI service address in the school settings cannot be used. Please ask a school "
+        "administrator to check the AI settings."
+    ),
+    "own_key_required": gettext_lazy(
+        "The school settings point to the school's own AI service, which needs the "
+        "school's own API key. Please ask a school administrator to add one in the school "
+        "settings."
+    ),
     "provider_error": gettext_lazy("The AI service returned an unexpected error."),
 }
 
@@ -123,15 +135,15 @@ class _Secret:
     __str__ = __repr__
 
 
-# One SDK client per (key, base URL): each owns an httpx2 connection pool, and sharing it
-# across threads and provider instances is what keeps connections warm. httpx2 clients are
-# thread-safe. Keyed by a key digest so the mapping itself never holds a key in its keys.
-_clients: dict[tuple[str, str], openai.OpenAI] = {}
+# One SDK client per (key, base URL, guarded): each owns an httpx2 connection pool, and
+# sharing it across threads and provider instances is what keeps connections warm. httpx2
+# clients are thread-safe. Keyed by a key digest so the mapping never holds a key in its keys.
+_clients: dict[tuple[str, str, bool], openai.OpenAI] = {}
 _clients_lock = threading.Lock()
 
 
-def _client_for(api_key: str, base_url: str) -> openai.OpenAI:
-    cache_key = (hashlib.sha256(api_key.encode()).hexdigest(), base_url)
+def _client_for(api_key: str, base_url: str, *, guarded: bool) -> openai.OpenAI:
+    cache_key = (hashlib.sha256(api_key.encode()).hexdigest(), base_url, guarded)
     with _clients_lock:
         client = _clients.get(cache_key)
         if client is None:
@@ -141,6 +153,14 @@ def _client_for(api_key: str, base_url: str) -> openai.OpenAI:
                 # school's key somewhere else.
                 base_url=base_url,
                 max_retries=0,
+                # A school-chosen address: every request and connection (chat, moderation,
+                # redirects) is checked by the outbound rule. No environment proxies, which
+                # would connect out of the check's sight.
+                http_client=(
+                    openai.DefaultHttpxClient(transport=GuardedTransport(), trust_env=False)
+                    if guarded
+                    else None
+                ),
             )
             _clients[cache_key] = client
         return client
@@ -154,6 +174,11 @@ class OpenAIProvider:
     answer, so a long stream that keeps producing is not cut off); `connect_timeout` bounds
     opening a connection. Every failure is raised as `LLMTransientError` or
     `LLMPermanentError` whose messages never contain the key.
+
+    `school_chosen_url=True` marks `base_url` as typed by a school admin: requests then go
+    only to addresses the outbound rule allows (tutoring/llm/outbound.py) and a refused or
+    unresolvable one fails with the permanent `provider_address_refused`. The operator's
+    own base URL is trusted and left unchecked (it may well be a private address).
     """
 
     name = "openai"
@@ -166,13 +191,14 @@ class OpenAIProvider:
         timeout: float = 60.0,
         connect_timeout: float = 5.0,
         max_retries: int = 0,
+        school_chosen_url: bool = False,
     ) -> None:
         if not api_key:
             raise _permanent("missing_api_key", "OpenAIProvider constructed without an API key")
         self._api_key = _Secret(api_key)
         self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self._timeout = openai.Timeout(timeout, connect=connect_timeout)
-        client = _client_for(api_key, self._base_url)
+        client = _client_for(api_key, self._base_url, guarded=school_chosen_url)
         # Default 0: retries belong to the Celery layer. A non-zero value gets a copy of the
         # client that shares the same connection pool.
         self._client = client.with_options(max_retries=max_retries) if max_retries else client
@@ -390,6 +416,8 @@ class OpenAIProvider:
 
     def _translate(self, exc: Exception, *, mid_stream: bool) -> LLMError:
         detail = redact(f"{type(exc).__name__}: {exc}", self._api_key.reveal())
+        if is_refusal(exc):
+            return _permanent(REFUSED_CODE, f"{detail} ({_refusal_reason(exc)})")
         if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
             return _transient("timeout", detail)
         if isinstance(exc, openai.APIConnectionError | httpx2.HTTPError):
@@ -404,6 +432,13 @@ class OpenAIProvider:
             # An error event inside a stream (no HTTP status): the server failed mid-answer.
             return _transient("provider_unavailable", detail)
         return _permanent("provider_error", detail)
+
+
+def _refusal_reason(exc: BaseException | None) -> str:
+    """The operator-only reason of an outbound refusal (which address, which rule)."""
+    while exc is not None and not isinstance(exc, OutboundRefused):
+        exc = exc.__cause__ or exc.__context__
+    return exc.reason if exc is not None else "refused"
 
 
 def _translate_status(exc: openai.APIStatusError, detail: str) -> LLMError:

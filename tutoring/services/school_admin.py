@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 from accounts.audit import AuditEvent, audit_record
 from accounts.models import Membership
 from tutoring.errors import InvalidInput, PermissionDeniedError
-from tutoring.models import SchoolSettings
+from tutoring.llm import outbound
+from tutoring.models import ProviderKey, SchoolSettings
 from tutoring.services.budgets import school_settings_get
+from tutoring.services.providers import school_base_url
 
 EDITABLE_SETTINGS = (
     "llm_provider",
@@ -61,12 +63,7 @@ def _validated(fields: dict[str, Any]) -> dict[str, Any]:
         elif name == "llm_model" and (len(text) > 100 or any(c.isspace() for c in text)):
             errors[name] = [_("A model name has no spaces and at most 100 characters.")]
         elif name == "llm_base_url" and text:
-            try:
-                _url_validator(text)
-            except ValidationError:
-                errors[name] = [_("Enter an http:// or https:// address.")]
-            if len(text) > 200:
-                errors[name] = [_("At most 200 characters.")]
+            errors.update(_base_url_errors(text))
         elif name == "ai_policy_text" and len(text) > MAX_POLICY_CHARS:
             errors[name] = [_("At most %(n)s characters.") % {"n": MAX_POLICY_CHARS}]
         cleaned[name] = text
@@ -75,17 +72,58 @@ def _validated(fields: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def _base_url_errors(text: str) -> dict[str, list[str]]:
+    if len(text) > 200:
+        return {"llm_base_url": [_("At most 200 characters.")]}
+    try:
+        _url_validator(text)
+    except ValidationError:
+        return {"llm_base_url": [_("Enter an http:// or https:// address.")]}
+    if school_base_url(text) is None:
+        return {}  # the platform's own address: the operator chose it
+    try:
+        outbound.check_url(text)
+    except outbound.OutboundRefused:
+        # One message whatever the reason: the reason would tell what exists where.
+        return {"llm_base_url": [str(outbound.REFUSED_MESSAGE)]}
+    return {}
+
+
+def _own_key_errors(actor: Membership, cleaned: dict[str, Any]) -> dict[str, list[str]]:
+    """A base URL of the school's own needs the school's own key: the platform's key is
+    only ever sent to the platform's address (tutoring/services/providers.py)."""
+    url = cleaned.get("llm_base_url")
+    if not url or school_base_url(url) is None or cleaned.get("llm_provider") == "offline":
+        return {}
+    if ProviderKey.objects.for_school(actor.school).filter(is_active=True).exists():
+        return {}
+    return {
+        "llm_base_url": [
+            _(
+                "A server of the school's own needs the school's own API key: add one under "
+                "Provider keys first. The platform's key is only used with the platform's "
+                "AI service."
+            )
+        ]
+    }
+
+
 def school_settings_update(*, actor: Membership, **fields: Any) -> SchoolSettings:
     """Change the actor's school settings. School admins only.
 
     All-or-nothing: every field is validated before anything is written, so a bad value
-    raises InvalidInput (with per-field messages) and leaves the row as it was. Locks the
+    raises InvalidInput (with per-field messages) and leaves the row as it was. A base URL
+    of the school's own must pass the outbound rule (tutoring/llm/outbound.py; one message
+    for every refusal) and needs an active key of the school's own. Locks the
     settings row (the same lock budget checks take). Idempotent.
     Prices are micro-dollars per million tokens; budgets are tokens.
     """
     if not actor.has_role(Membership.Role.SCHOOL_ADMIN):
         raise PermissionDeniedError()
     cleaned = _validated(fields)
+    key_errors = _own_key_errors(actor, cleaned)
+    if key_errors:
+        raise InvalidInput(_("Some settings are not valid; nothing was saved."), fields=key_errors)
     with transaction.atomic():
         row = school_settings_get(actor.school, lock=True)
         changed = [name for name, value in cleaned.items() if getattr(row, name) != value]
