@@ -87,7 +87,7 @@ class TokenObtainApi(TokenObtainPairView):
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:
             raise InvalidToken(exc.args[0]) from exc
-        user = serializer.user
+        user = serializer.user  # type: ignore[attr-defined]  # set by TokenObtainSerializer.validate
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response(serializer.validated_data, status=200)
 
@@ -190,7 +190,7 @@ class MeApi(ApiView):
         return Response(
             MeSerializer(
                 {
-                    "email": user.email,
+                    "email": user.email,  # type: ignore[union-attr]  # IsAuthenticated
                     "full_name": user.full_name,  # type: ignore[union-attr]
                     "preferred_language": user.preferred_language,  # type: ignore[union-attr]
                     "schools": memberships,
