@@ -9,15 +9,29 @@ PG_ENV := DATABASE_URL=postgres://lantern_app:$(PG_APP_PASSWORD)@127.0.0.1:5432/
           DATABASE_OWNER_URL=postgres://lantern_owner:$(PG_OWNER_PASSWORD)@127.0.0.1:5432/lantern
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint services messages clean
+LOCK := requirements.lock
+
+.PHONY: install lock demo test lint services messages clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the versions in the lock, each checked against its hash, so a fresh machine gets
+# what CI tested; then the project itself, whose dependencies the lock already holds.
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+# Re-resolve the lock after editing pyproject.toml's dependencies. Versions already in the
+# lock are kept where they still fit; `make lock LOCK_ARGS=--upgrade` moves everything to the
+# newest allowed release (or LOCK_ARGS='--upgrade-package NAME' for one package).
+LOCK_ARGS ?=
+lock:
+	test -x $(VENV)/bin/uv || $(MAKE) install
+	$(VENV)/bin/uv pip compile --quiet pyproject.toml --extra dev --generate-hashes \
+	  --universal --python-version 3.11 --custom-compile-command 'make lock' \
+	  -o $(LOCK) $(LOCK_ARGS)
 
 services:
 	@bash scripts/services.sh
@@ -31,6 +45,8 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 test: install services
 	DJANGO_SETTINGS_MODULE=config.test_settings $(PY) manage.py check --fail-level WARNING

@@ -105,7 +105,7 @@ class TokenObtainApi(TokenObtainPairView):
             if (backoff := lockout.backoff_error(request)) is not None:
                 raise backoff from exc
             raise
-        user = serializer.user
+        user = serializer.user  # type: ignore[attr-defined]  # set by TokenObtainSerializer.validate
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response(serializer.validated_data, status=200)
 
@@ -211,7 +211,7 @@ class MeApi(ApiView):
         return Response(
             MeSerializer(
                 {
-                    "email": user.email,
+                    "email": user.email,  # type: ignore[union-attr]  # IsAuthenticated
                     "full_name": user.full_name,  # type: ignore[union-attr]
                     "preferred_language": user.preferred_language,  # type: ignore[union-attr]
                     "schools": memberships,

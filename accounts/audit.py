@@ -12,7 +12,7 @@ connects the sign-in receiver below.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
@@ -81,7 +81,7 @@ class AuditEvent(SchoolOwnedModel):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = AuditManager()
+    objects: ClassVar[AuditManager] = AuditManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -122,7 +122,7 @@ def audit_record(
     be JSON and must not hold secrets (keys are referred to by their last four characters).
     Call inside the school's context (RLS checks the row's school on insert).
     """
-    user = getattr(actor, "user", actor)
+    user = cast("User | None", getattr(actor, "user", actor))  # a Membership stands for its user
     return AuditEvent.objects.for_school(school).create(
         school=school,
         action=action,

@@ -20,12 +20,14 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
-from django.db.models import Model, QuerySet
-from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models import Field, Model, QuerySet
+
+# get_related_populators is Django's own row-to-related-objects helper, absent from the stubs.
+from django.db.models.query import ModelIterable, get_related_populators  # type: ignore[attr-defined]
 
 from accounts.tenancy import SchoolContextMissing, SchoolManager, school_scope_check
 
@@ -187,7 +189,7 @@ class CompiledQuery(Generic[M]):
             plan.init_list = [f[0].target.attname for f in select[start:end]]
             plan.fields_slice = slice(start, end)
             plan.populators = get_related_populators(klass_info, select, connection.alias)
-            if queryset._known_related_objects:
+            if queryset._known_related_objects:  # type: ignore[attr-defined]  # private, unstubbed
                 raise ImproperlyConfigured("CompiledQuery: known related objects unsupported")
         return plan
 
@@ -211,8 +213,11 @@ class CompiledUpdate:
     ) -> None:
         meta = model._meta
         self._model = model
-        self._fields = [meta.get_field(name) for name in fields]
-        self._increments = [meta.get_field(name).column for name in increments]
+        # Columns of the model itself (never reverse relations), hence the casts.
+        self._fields = [cast("Field[Any, Any]", meta.get_field(name)) for name in fields]
+        self._increments = [
+            cast("Field[Any, Any]", meta.get_field(name)).column for name in increments
+        ]
         self._where = where
         self._sql = ""
 
@@ -224,7 +229,8 @@ class CompiledUpdate:
         # Names come from the model, quoted; `where` is written in code; values are bound.
         return (
             f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)}"  # noqa: S608
-            f" WHERE {quote(meta.get_field('school').column)} = %s AND ({self._where})"
+            f" WHERE {quote(cast('Field[Any, Any]', meta.get_field('school')).column)} = %s"
+            f" AND ({self._where})"
         )
 
     def run(self, school: Any, values: dict[str, Any], where: Sequence[Any]) -> int:
@@ -241,7 +247,7 @@ class CompiledUpdate:
             return cursor.rowcount
 
 
-class CompiledInsert:
+class CompiledInsert(Generic[M]):
     """`create()` of one school-owned row, its INSERT built once from the model's columns.
 
     The instance is built as usual (defaults such as the public id apply), `auto_now_add`

@@ -190,7 +190,7 @@ def main() -> None:
     from django.db import connection
 
     connection.close()
-    connection.close_pool()
+    connection.close_pool()  # type: ignore[attr-defined]  # the PostgreSQL backend's pool
 
     endpoints = ["minimal", "lesson_list", "explanation_detail"]
     port = _free_port()

@@ -211,7 +211,7 @@ def cache_workload(
         held: list[tuple[int, int]] = []
         original = service._enqueue
         if wave >= requests:
-            service._enqueue = lambda e, held=held: held.append((e.school_id, e.pk))  # type: ignore[assignment]
+            service._enqueue = lambda e, held=held: held.append((e.school_id, e.pk))  # type: ignore[assignment, misc]
         for i in range(first, min(first + wave, requests)):
             membership = seeded.students[rng.randrange(len(seeded.students))]
             lesson = seeded.lessons_by_class[seeded.class_of_student[membership.user_id]][0]

@@ -245,12 +245,12 @@ class FakeServer:
     def root(self) -> str:
         return self.base_url.removesuffix("/v1")
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, Any]:
         import httpx2
 
         return httpx2.get(f"{self.root}/_stats", timeout=5).json()
 
-    def reset_stats(self) -> dict[str, int]:
+    def reset_stats(self) -> dict[str, Any]:
         import httpx2
 
         return httpx2.post(f"{self.root}/_stats/reset", timeout=5).json()

@@ -204,7 +204,7 @@ def main() -> None:
                 batches[(scenario, r)] = _explanations_create(seeded, args.n, f"{scenario} {r}")
         # This process's own pooled connections must not count as the worker's.
         connection.close()
-        connection.close_pool()
+        connection.close_pool()  # type: ignore[attr-defined]  # the PostgreSQL backend's pool
 
         worker = worker_start(
             processes, BENCH.env(**llm_env), name="llm", concurrency=args.concurrency

@@ -174,8 +174,9 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
         headers: dict[str, str] = {}
         if auth_header := getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = auth_header
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+        # Throttled.wait is set by its __init__; drf-stubs leave the attribute out.
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:  # type: ignore[attr-defined]
+            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))  # type: ignore[attr-defined]
             message = _("Too many requests. Try again in %(n)s seconds.") % {
                 "n": headers["Retry-After"]
             }
@@ -207,7 +208,9 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable, machine-readable code (docs/api.md).")
     message = serializers.CharField(help_text="Translated text that can be shown to a person.")
-    fields = serializers.DictField(
+    # The envelope's key is "fields"; DRF's metaclass takes declared fields off the class, so
+    # Serializer.fields (the property) is untouched at run time.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Problems per input field (`field.sub` for nested ones); may be empty.",
     )
@@ -277,7 +280,8 @@ class LanternAutoSchema(AutoSchema):
         if method in ("POST", "PUT", "PATCH") or self._has_query_filters():
             codes.add(400)
         permissions = list(view.permission_classes)
-        if permissions and not any(issubclass(p, AllowAny) for p in permissions):
+        # Composed permissions (A | B) are not classes; no view declares one today.
+        if permissions and not any(issubclass(p, AllowAny) for p in permissions):  # type: ignore[arg-type]
             codes.add(401)
         if isinstance(view, SchoolApiView):
             codes.update({403, 404})
@@ -397,7 +401,8 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         super().__init__()
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # Rates are "N/period" strings (drf-stubs type them as numbers); a None scope has none.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[return-value, arg-type]
 
     def get_ident(self, request: Request) -> str:
         # DRF's own get_ident keys on the whole X-Forwarded-For header when NUM_PROXIES is

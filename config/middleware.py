@@ -42,7 +42,7 @@ class DualModeMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
         if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
+            markcoroutinefunction(self)  # type: ignore[type-var]  # subclasses define __call__
 
 
 class SecurityHeadersMiddleware(DualModeMiddleware):

@@ -255,7 +255,7 @@ CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_QUEUE_PREFIX}default"
 LLM_QUEUE = f"{CELERY_QUEUE_PREFIX}llm"
 # Workers consume both unless started with -Q (production runs an `llm` worker with the
 # threads pool and a small `default` worker; docs/operations.md).
-CELERY_TASK_QUEUES = {CELERY_TASK_DEFAULT_QUEUE: {}, LLM_QUEUE: {}}
+CELERY_TASK_QUEUES: dict[str, dict[str, object]] = {CELERY_TASK_DEFAULT_QUEUE: {}, LLM_QUEUE: {}}
 # A broker that is down must not hang a request: the row is already committed as queued and
 # the sweeper re-enqueues it.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {

@@ -54,12 +54,12 @@ def django_db_setup(
 
 @pytest.fixture
 def school(db: None) -> School:
-    return SchoolFactory(name="Riverside School", slug="riverside")
+    return SchoolFactory.create(name="Riverside School", slug="riverside")
 
 
 @pytest.fixture
 def other_school(db: None) -> School:
-    return SchoolFactory(name="Hilltop Academy", slug="hilltop")
+    return SchoolFactory.create(name="Hilltop Academy", slug="hilltop")
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def outsider(other_school: School) -> User:
 
 @pytest.fixture
 def both_schools_user(school: School, other_school: School) -> User:
-    user = UserFactory(email="bea@both.test", full_name="Bea Both")
+    user = UserFactory.create(email="bea@both.test", full_name="Bea Both")
     member(school, Role.SCHOOL_ADMIN, user=user)
     member(other_school, Role.SCHOOL_ADMIN, user=user)
     return user

@@ -13,7 +13,7 @@ from accounts.services import membership_create
 TEST_PASSWORD = "correct-horse-battery-staple"
 
 
-class SchoolFactory(factory.django.DjangoModelFactory):
+class SchoolFactory(factory.django.DjangoModelFactory[School]):
     class Meta:
         model = School
         django_get_or_create = ("slug",)
@@ -22,7 +22,7 @@ class SchoolFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"school-{n}")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("email",)
@@ -33,12 +33,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
         password = kwargs.pop("password", TEST_PASSWORD)
-        return model_class.objects.create_user(*args, password=password, **kwargs)
+        # factory_boy passes every field by keyword; *args is always empty.
+        return model_class.objects.create_user(*args, password=password, **kwargs)  # type: ignore[misc]
 
 
 def member(school: School, role: str, *, user: User | None = None, **user_fields: Any) -> User:
     """A user (new unless given) with `role` in `school`."""
-    user = user or UserFactory(**user_fields)
+    user = user or UserFactory.create(**user_fields)
     membership_create(school=school, user=user, role=role)
     return user
 

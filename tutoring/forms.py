@@ -3,6 +3,8 @@ writing (and validate again, so a form that lets something through is still safe
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -10,11 +12,14 @@ from tutoring.errors import TutoringError
 from tutoring.models.lessons import ReadingLevel
 from tutoring.services.explanations import MAX_QUESTION_CHARS
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 MAX_ANSWER_CHARS = 500
 MAX_COMMENT_CHARS = 1000
 
 # The languages a student may ask the tutor to answer in; "" keeps the lesson's language.
-ANSWER_LANGUAGES: tuple[tuple[str, str], ...] = (
+ANSWER_LANGUAGES: tuple[tuple[str, StrOrPromise], ...] = (
     ("", _("Same as the lesson")),
     ("en", "English"),
     ("zh-hans", "简体中文"),

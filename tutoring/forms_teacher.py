@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -17,12 +17,15 @@ from tutoring.languages import language_code_clean
 from tutoring.models import SchoolSettings
 from tutoring.models.lessons import AnswerPolicy, ReadingLevel
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 MAX_MARKDOWN_CHARS = 50_000
 MAX_MICRODOLLARS_PER_MILLION = 1_000_000_000_000  # a million dollars per million tokens
 MICRO = Decimal(1_000_000)
 
 # Suggestions for the language inputs (a <datalist>); any well-formed code is accepted.
-LANGUAGE_SUGGESTIONS: tuple[tuple[str, str], ...] = (
+LANGUAGE_SUGGESTIONS: tuple[tuple[str, StrOrPromise], ...] = (
     ("en", _("English")),
     ("zh-hans", _("Simplified Chinese")),
     ("es", _("Spanish")),
@@ -276,7 +279,7 @@ class TranscriptFilterForm(forms.Form):
 # --- School admin -------------------------------------------------------------------------
 
 
-def _price_field(label: str) -> forms.DecimalField:
+def _price_field(label: StrOrPromise) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
         min_value=Decimal(0),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
@@ -67,7 +68,7 @@ def teacher_classroom_list(*, member: Membership) -> QuerySet[Classroom]:
     )
 
 
-def teacher_classroom_get(*, member: Membership, public_id: object) -> Classroom:
+def teacher_classroom_get(*, member: Membership, public_id: UUID | str) -> Classroom:
     """One of the member's classes; NotFound for anything else (another school's included)."""
     classroom = teacher_classroom_list(member=member).filter(public_id=public_id).first()
     if classroom is None:

@@ -21,10 +21,10 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import redis
 import redis.asyncio as aioredis
@@ -324,7 +324,8 @@ def live_events(public_id: str, *, timeout: float = 120.0) -> Iterator[StreamEve
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(channel(public_id))
     try:
-        prefix = (client.get(_text_key(public_id)) or b"").decode()
+        # Built without decode_responses, so replies are bytes.
+        prefix = (cast("bytes | None", client.get(_text_key(public_id))) or b"").decode()
         have = len(prefix)
         if prefix:
             yield StreamEvent("delta", text=prefix)
@@ -370,7 +371,7 @@ def _async_client() -> aioredis.Redis | None:
 
 async def alive_events(
     public_id: str, *, skip: int = 0, idle_timeout: float = 15.0
-) -> AsyncIterator[StreamEvent | None]:
+) -> AsyncGenerator[StreamEvent | None, None]:
     """Async reader for SSE: yields events, and None every `idle_timeout` seconds without
     one (so the caller can send a keep-alive and re-check the stored row).
 
@@ -382,7 +383,8 @@ async def alive_events(
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     await pubsub.subscribe(channel(public_id))
     try:
-        prefix = ((await client.get(_text_key(public_id))) or b"").decode()
+        raw = cast("bytes | None", await client.get(_text_key(public_id)))  # not decoded
+        prefix = (raw or b"").decode()
         have = skip
         if len(prefix) > skip:
             yield StreamEvent("delta", text=prefix[skip:])

@@ -21,8 +21,10 @@ def _invite(client, admin, email="newteacher@riverside.test", role="teacher") ->
     response = client.post("/s/riverside/admin/members/", {"email": email, "role": role})
     assert response.status_code == 302
     client.logout()
-    body = mail.outbox[-1].body
-    return re.search(r"(/s/riverside/invitations/[^/\s]+/)", body).group(1)
+    body = str(mail.outbox[-1].body)
+    link = re.search(r"(/s/riverside/invitations/[^/\s]+/)", body)
+    assert link, body
+    return link.group(1)
 
 
 def test_invitee_sets_a_password_and_joins_with_the_invited_role(client, school_admin, school):

@@ -351,6 +351,7 @@ def _sessions(school, student, n: int) -> None:
     with school_context(school):
         actor = membership_of(school, student)
         lesson = Lesson.objects.filter(status=Lesson.Status.PUBLISHED).first()
+        assert lesson is not None
         for _ in range(n):
             explanation_services.session_start(actor=actor, lesson=lesson)
 

@@ -24,7 +24,9 @@ STREAMS = 200
 
 def _threads(pid: int) -> int:
     status = open(f"/proc/{pid}/status").read()  # noqa: PTH123
-    return int(re.search(r"Threads:\s+(\d+)", status).group(1))
+    threads = re.search(r"Threads:\s+(\d+)", status)
+    assert threads, status
+    return int(threads.group(1))
 
 
 def test_two_hundred_open_streams_add_no_thread_per_stream(

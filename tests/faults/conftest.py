@@ -86,7 +86,7 @@ def world(transactional_db: None) -> World:
     (scenario 6 sets its own)."""
     from tests.factories import SchoolFactory
 
-    school = SchoolFactory(name="Faultline School", slug=f"faults-{uuid.uuid4().hex[:6]}")
+    school = SchoolFactory.create(name="Faultline School", slug=f"faults-{uuid.uuid4().hex[:6]}")
     teacher = member(school, "teacher", email=f"t-{school.slug}@faults.test")
     students = [
         member(school, "student", email=f"s{i}-{school.slug}@faults.test") for i in range(12)

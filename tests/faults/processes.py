@@ -384,5 +384,7 @@ class RecordingFakeOpenAI(FakeOpenAI):
 
 def print_now(line: str) -> None:
     """Straight to the real stdout, whether or not pytest captures output."""
-    sys.__stdout__.write(line + "\n")
-    sys.__stdout__.flush()
+    out = sys.__stdout__
+    assert out is not None  # a process started with stdout closed has nothing to print to
+    out.write(line + "\n")
+    out.flush()

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.fakes.openai_server import Error, FakeOpenAI
-from tutoring.llm import LLMTransientError, ModerationResult, OpenAIProvider
+from tutoring.llm import LLMError, LLMTransientError, ModerationResult, OpenAIProvider
 from tutoring.llm.moderation_queue import MODERATION_BATCH_TEXTS, ModerationQueue
 
 
@@ -26,7 +26,7 @@ class _SlowSender:
         self.release = threading.Event()
         self.fail_request: int | None = None
 
-    def __call__(self, texts: list[str]) -> list[ModerationResult]:
+    def __call__(self, texts: list[str]) -> list[ModerationResult | LLMError]:
         self.requests.append(list(texts))
         if len(self.requests) == 1:
             self.first_sent.set()

@@ -25,7 +25,7 @@ WORDS = 60
 def _wait_subscribed(public_ids: list[str], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        counts = _client().pubsub_numsub(*[channel(p) for p in public_ids])
+        counts = _client().pubsub_numsub(*[channel(p) for p in public_ids])  # type: ignore[union-attr]  # Redis is set in tests
         if all(count == 1 for _, count in counts):
             return
         time.sleep(0.01)

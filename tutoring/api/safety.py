@@ -39,7 +39,8 @@ class ReviewItemSerializer(serializers.Serializer):
     student = serializers.CharField(source="student.display_name")
     classroom = serializers.CharField(source="classroom.name", allow_null=True, default=None)
     session_id = serializers.UUIDField(source="explanation.session.public_id")
-    source = serializers.ChoiceField(
+    # Named like Field.source, which the stubs see; DRF's metaclass takes it off the class.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
         choices=ReviewItem.Source.choices,
         help_text="`input`: the student's message; `output`: the tutor's reply.",
     )

@@ -189,7 +189,8 @@ class ProviderSettingsApi(SchoolApiView):
 
 class ProviderKeySerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
-    label = serializers.CharField()
+    # Named like Field.label, which the stubs see; DRF's metaclass takes it off the class.
+    label = serializers.CharField()  # type: ignore[assignment]
     last_four = serializers.CharField(help_text="The key itself is never shown again.")
     is_active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
@@ -206,7 +207,9 @@ class CreatedProviderKeySerializer(ProviderKeySerializer):
 
 class ProviderKeyInputSerializer(serializers.Serializer):
     key = serializers.CharField(max_length=500, help_text="The provider's API key.")
-    label = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    label = serializers.CharField(  # type: ignore[assignment]  # as in ProviderKeySerializer
+        max_length=80, required=False, allow_blank=True, default=""
+    )
     activate = serializers.BooleanField(
         required=False, default=True, help_text="Make it the school's active key at once."
     )

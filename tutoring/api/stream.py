@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -54,7 +54,7 @@ def _resume_from(request: HttpRequest) -> int:
 
 async def explanation_stream_api(
     request: HttpRequest, school_slug: str, explanation_id: Any
-) -> HttpResponse:
+) -> HttpResponseBase:
     if request.method != "GET":
         return _error(405, "method_not_allowed", _("Only GET is allowed here."), Allow="GET")
     try:

@@ -269,10 +269,10 @@ class LessonDetailSerializer(serializers.Serializer):
     exercises = StudentExerciseSerializer(many=True, source="exercises_for_student")
 
     def get_material_html(self, lesson: Lesson) -> str:
-        return _markdown(lesson.published_version.material)
+        return _markdown(lesson.published_version.material)  # type: ignore[union-attr]  # published only
 
     def get_worked_examples_html(self, lesson: Lesson) -> str:
-        return _markdown(lesson.published_version.worked_examples)
+        return _markdown(lesson.published_version.worked_examples)  # type: ignore[union-attr]  # as above
 
 
 def _etag(data: Any) -> str:

@@ -68,7 +68,8 @@ class ModerationQueue:
 
     def _lead(self) -> None:
         with self._lock:
-            batch, chars = [], 0
+            batch: list[_Waiter] = []
+            chars = 0
             while self._queue and len(batch) < MODERATION_BATCH_TEXTS:
                 chars += len(self._queue[0].text)
                 if batch and chars > MODERATION_BATCH_CHARS:

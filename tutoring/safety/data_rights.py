@@ -264,8 +264,8 @@ def student_data_delete(
         )
         for model in (StudentProfile, ClassroomMember):
             model.objects.for_school(school).filter(user_id=user_id).delete()
-        for model in (PolicyAcceptance, StudentBirthDate):
-            model.objects.for_school(school).filter(student_id=user_id).delete()
+        for student_model in (PolicyAcceptance, StudentBirthDate):
+            student_model.objects.for_school(school).filter(student_id=user_id).delete()
         audit_record(
             school=school,
             action=AuditEvent.Action.STUDENT_DELETED,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -161,7 +161,8 @@ class ReviewDecisionForm(forms.Form):
             "false_positive": _("False positive: nothing was wrong"),
             "escalated": _("Escalate: tell the school's safety contacts now"),
         }
-        self.fields["status"].choices = [(str(s), labels[str(s)]) for s in DECISIONS]
+        status = cast(forms.ChoiceField, self.fields["status"])
+        status.choices = [(str(s), labels[str(s)]) for s in DECISIONS]
 
 
 class PolicyPublishForm(forms.Form):
@@ -212,7 +213,8 @@ class AuditFilterForm(forms.Form):
         from accounts.audit import AuditEvent
 
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("All actions")), *AuditEvent.Action.choices]
+        action = cast(forms.ChoiceField, self.fields["action"])
+        action.choices = [("", _("All actions")), *AuditEvent.Action.choices]
 
     def action_value(self) -> str:
         return (self.cleaned_data.get("action") or "") if self.is_valid() else ""

@@ -55,6 +55,7 @@ def safety_settings_get(school: School, *, lock: bool = False) -> SafetySettings
     if row is None:
         SafetySettings.objects.for_school(school).get_or_create(school=school)
         row = query.first(school)
+    assert row is not None  # created just above
     return row
 
 

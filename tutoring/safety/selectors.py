@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from uuid import UUID
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -51,7 +52,7 @@ def review_item_list(
     return items.order_by("-created_at", "-id")
 
 
-def review_item_get(*, school: School, member: Membership, public_id: object) -> ReviewItem:
+def review_item_get(*, school: School, member: Membership, public_id: UUID | str) -> ReviewItem:
     """One item the member may review, or NotFound (another class's item does not exist
     for this teacher, another school's does not exist at all)."""
     item = (

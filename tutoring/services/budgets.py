@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -33,6 +34,7 @@ def school_settings_get(school: School, *, lock: bool = False) -> SchoolSettings
     if row is None:
         SchoolSettings.objects.for_school(school).get_or_create(school=school)
         row = query.first(school)
+    assert row is not None  # created just above
     return row
 
 
@@ -86,7 +88,7 @@ def _used_now(school: School, student_id: int | None, now: datetime) -> tuple[in
         period=connection.ops.quote_name(UsagePeriod._meta.db_table),
         explanation=connection.ops.quote_name(Explanation._meta.db_table),
     )
-    params = {
+    params: dict[str, Any] = {
         "school": school.pk,
         "month": _month_start(now).date(),
         "day": _day_start(now).date(),

@@ -160,6 +160,7 @@ def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
         # explanation's own: both are set from what is already loaded instead of being
         # joined and built again (a version carries the whole lesson material).
         explanation = sql.CLAIMED.first(school, pk=explanation_id)
+        assert explanation is not None  # the UPDATE above just claimed this row
         session = explanation.session
         session.school = school
         if session.lesson_version_id == explanation.lesson_version_id:

@@ -36,6 +36,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBase,
     HttpResponseNotAllowed,
     StreamingHttpResponse,
 )
@@ -313,7 +314,7 @@ def _last_event_id(request: HttpRequest) -> int:
 
 async def explanation_stream(
     request: HttpRequest, school_slug: str, explanation_id: Any
-) -> HttpResponse:
+) -> HttpResponseBase:
     """GET /s/<slug>/explanations/<uuid>/stream: the explanation as Server-Sent Events."""
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])

@@ -258,7 +258,7 @@ class ExerciseAttemptView(StudentViewMixin, View):
             return render(request, "tutoring/partials/exercise_result.html", context, status=status)
         if attempt is None:
             for error in form.errors.get("answer", []) + form.non_field_errors():
-                messages.error(request, error)
+                messages.error(request, error)  # type: ignore[arg-type]  # ErrorList yields text
         elif attempt.is_correct:
             messages.success(request, _("Well done! That is correct."))
         else:

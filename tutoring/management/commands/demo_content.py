@@ -174,9 +174,9 @@ FRACTIONS_ZH: dict[str, Any] = {
     ],
 }
 
-LESSONS = [FRACTIONS, PHOTOSYNTHESIS, PYTHON_LOOPS, FRACTIONS_ZH]
+LESSONS: list[dict[str, Any]] = [FRACTIONS, PHOTOSYNTHESIS, PYTHON_LOOPS, FRACTIONS_ZH]
 
-STUDENTS = [
+STUDENTS: list[dict[str, Any]] = [
     {
         "email": "student@demo.lantern.test",
         "full_name": "Sam Student",
