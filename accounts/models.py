@@ -61,7 +61,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         the same UPDATE, so the revocation commits or rolls back with the password. Saving
         an inactive account moves it too, so reactivating it brings no old token back.
         """
-        if not self._state.adding and (self._password is not None or not self.is_active):
+        if not self._state.adding and (
+            self._password is not None  # type: ignore[attr-defined]  # set by set_password(); not in the stubs
+            or not self.is_active
+        ):
             # F(): two changes at once both count; a stale in-memory copy cannot undo one.
             self.token_version = models.F("token_version") + 1  # type: ignore[assignment]
             update_fields = kwargs.get("update_fields")

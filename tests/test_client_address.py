@@ -4,6 +4,7 @@ audit trail show the address it gives."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -16,7 +17,7 @@ from tests.factories import TEST_PASSWORD
 
 def _address(trusted: str, forwarded: str | None, remote: str = "10.0.0.1", settings=None):
     settings.TRUSTED_PROXIES = trusted
-    meta = {"REMOTE_ADDR": remote}
+    meta: dict[str, Any] = {"REMOTE_ADDR": remote}
     if forwarded is not None:
         meta["HTTP_X_FORWARDED_FOR"] = forwarded
     return client_address(RequestFactory().get("/", **meta))

@@ -4,6 +4,8 @@ accounts from one address nor one account from many addresses is unthrottled."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -15,7 +17,7 @@ pytestmark = pytest.mark.django_db
 TOKEN = f"{API}/auth/token"
 
 
-def _token(email: str, password: str = "wrong-password", **meta: str):
+def _token(email: str, password: str = "wrong-password", **meta: Any):
     return APIClient().post(TOKEN, {"email": email, "password": password}, **meta)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import threading
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -29,7 +31,7 @@ def sign_in(email: str, password: str = TEST_PASSWORD) -> dict:
     return response.json()
 
 
-def refresh(token: str) -> APIClient:
+def refresh(token: str) -> Any:
     return APIClient().post(f"{API}/auth/token/refresh", {"refresh": token})
 
 
@@ -83,7 +85,9 @@ def test_a_web_password_change_ends_every_refresh_and_access_token(client, stude
 def test_a_password_reset_ends_every_refresh_token(client, student) -> None:
     tokens = sign_in(student.email)
     client.post(reverse("password_reset"), {"email": student.email})
-    link = re.search(r"(/accounts/reset/\S+/)", mail.outbox[-1].body).group(1)
+    found = re.search(r"(/accounts/reset/\S+/)", str(mail.outbox[-1].body))
+    assert found, "the reset e-mail carries a link"
+    link = found.group(1)
     form = client.get(link, follow=True)
     done = client.post(
         form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
@@ -111,7 +115,9 @@ def test_the_changepassword_command_ends_the_tokens(monkeypatch, student) -> Non
     from django.core.management import call_command
 
     tokens = sign_in(student.email)
-    monkeypatch.setattr(changepassword.getpass, "getpass", lambda *args, **kwargs: NEW_PASSWORD)
+    monkeypatch.setattr(
+        changepassword, "getpass", SimpleNamespace(getpass=lambda *a, **k: NEW_PASSWORD)
+    )
     call_command("changepassword", student.email)
     assert_refused(refresh(tokens["refresh"]))
 

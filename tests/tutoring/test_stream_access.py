@@ -94,7 +94,9 @@ class _Generation(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
-        wait_for(lambda: streaming._client().pubsub_numsub(streaming.channel(self.public_id))[0][1])
+        redis = streaming._client()
+        assert redis is not None, "the stream tests need Redis"
+        wait_for(lambda: redis.pubsub_numsub(streaming.channel(self.public_id))[0][1])
         publisher = streaming.DeltaPublisher(self.public_id)
         started = time.monotonic()
         try:
