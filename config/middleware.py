@@ -168,9 +168,8 @@ class RequestInputMiddleware(DualModeMiddleware):
     @staticmethod
     def _check(request: HttpRequest) -> None:
         scope = getattr(request, "scope", None) or {}
-        if (
-            declared_length(request) > settings.REQUEST_BODY_MAX_BYTES
-            or scope.get(BODY_TOO_LARGE_SCOPE_KEY)
+        if declared_length(request) > settings.REQUEST_BODY_MAX_BYTES or scope.get(
+            BODY_TOO_LARGE_SCOPE_KEY
         ):
             raise PayloadTooLarge()
         if "\x00" in request.path_info:

@@ -33,7 +33,10 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Membership, User
 from accounts.tenancy import cross_school
-from tests.test_tenant_isolation import PARAM, _routes, victim_ids  # noqa: F401 (fixture)
+from tests import test_tenant_isolation as isolation
+from tests.test_tenant_isolation import PARAM, _routes
+
+victim_ids = isolation.victim_ids  # the fixture: one real object for every id a URL takes
 
 # Regex routes cannot be filled from their converters: each gets a concrete example. None:
 # not walked (static files are served before any view and read no input).

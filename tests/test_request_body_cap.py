@@ -63,8 +63,7 @@ def _response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
 
 def _headers(path: str, extra: str) -> bytes:
     return (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        f"Content-Type: application/json\r\n{extra}\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{extra}\r\n"
     ).encode()
 
 
