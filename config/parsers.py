@@ -83,7 +83,7 @@ INPUT_ERRORS: tuple[type[exceptions.APIException], ...] = (
     exceptions.ParseError,
 )
 
-NUL_IN_QUERY = _("The address contains a NUL character (%00), which is not allowed.")
+NUL_IN_QUERY = _("The address contains a NUL character, which is not allowed.")
 BAD_QUERY = _("The address contains characters that are not valid UTF-8 text.")
 NUL_IN_BODY = _("The request contains a NUL character, which is not allowed.")
 BAD_BODY = _("The request body is not valid UTF-8 text.")
