@@ -150,23 +150,27 @@ class RequestInputMiddleware(DualModeMiddleware):
         if iscoroutinefunction(self):
             return self._acall(request)
         try:
-            self._check(request)
+            self._check_head(request)
+            self._check_body(request)
         except APIException as error:
             return rejection_response(request, error)
         return self.get_response(request)
 
     async def _acall(self, request: HttpRequest) -> HttpResponse:
-        # Reading and parsing a body (up to the limit) and rendering a page are blocking:
-        # off the event loop.
+        # Reading and parsing a body and rendering a page block: off the event loop. The
+        # head's checks do no I/O, so bodiless requests (SSE streams) take no thread hop.
         try:
-            await sync_to_async(self._check)(request)
+            self._check_head(request)
+            if _body_kind(request):
+                await sync_to_async(self._check_body)(request)
         except APIException as error:
             return await sync_to_async(rejection_response)(request, error)
         response: Awaitable[HttpResponse] = self.get_response(request)  # type: ignore[assignment]
         return await response
 
     @staticmethod
-    def _check(request: HttpRequest) -> None:
+    def _check_head(request: HttpRequest) -> None:
+        """Size (before any byte of the body is read), path and query string."""
         scope = getattr(request, "scope", None) or {}
         if declared_length(request) > settings.REQUEST_BODY_MAX_BYTES or scope.get(
             BODY_TOO_LARGE_SCOPE_KEY
@@ -175,18 +179,33 @@ class RequestInputMiddleware(DualModeMiddleware):
         if "\x00" in request.path_info:
             raise InvalidEncoding(NUL_IN_PATH)
         check_urlencoded(_raw_query(request), nul=NUL_IN_QUERY, invalid=BAD_QUERY)
-        content_type = request.content_type or ""
-        if is_json(content_type):
+
+    @staticmethod
+    def _check_body(request: HttpRequest) -> None:
+        """A JSON or form body; other bodies are no view's input."""
+        kind = _body_kind(request)
+        if kind == "json":
             body = request.body
             if body:
                 setattr(request, CHECKED_JSON_ATTRIBUTE, (parse_json(body),))
-        elif content_type == "application/x-www-form-urlencoded":
+        elif kind == "form":
             check_urlencoded(request.body, nul=NUL_IN_BODY, invalid=BAD_BODY)
-        elif content_type == "multipart/form-data" and not request.path_info.startswith("/api/"):
+        elif kind == "multipart":
             # Django replaces undecodable bytes in multipart fields itself; NUL it keeps.
-            for values in request.POST.lists():
-                if any("\x00" in value for value in values[1]):
+            for _name, values in request.POST.lists():
+                if any("\x00" in value for value in values):
                     raise InvalidEncoding(NUL_IN_BODY)
+
+
+def _body_kind(request: HttpRequest) -> str | None:
+    content_type = request.content_type or ""
+    if is_json(content_type):
+        return "json"
+    if content_type == "application/x-www-form-urlencoded":
+        return "form"
+    if content_type == "multipart/form-data" and not request.path_info.startswith("/api/"):
+        return "multipart"  # the API parses no multipart (415), and must not here either
+    return None
 
 
 def _raw_query(request: HttpRequest) -> bytes:

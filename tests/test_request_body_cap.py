@@ -1,6 +1,7 @@
 """Under uvicorn, an oversized body is refused without being read: 413 while the client is
 still sending, for a body announced too large and for a chunked one that grows past the
-limit. The app is the real ASGI application (config.asgi), served on 127.0.0.1."""
+limit; and the edge's other refusals work on the async path too. The app is the real ASGI
+application (config.asgi), served on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -117,3 +118,23 @@ def test_a_body_under_the_limit_still_reaches_the_endpoint(served, student):
         status, headers, body = _response(sock)
     assert status == 200, body
     assert set(json.loads(body)) >= {"access", "refresh"}
+
+
+def _get(served: tuple[str, int], path: str) -> tuple[int, dict[str, str], bytes]:
+    with socket.create_connection(served) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        return _response(sock)
+
+
+def test_a_nul_in_the_query_of_a_live_stream_is_400_in_the_envelope(served):
+    # The SSE stream is an async view: the middleware's async path, with no thread hop.
+    path = "/api/v1/schools/riverside/explanations/00000000-0000-0000-0000-000000000000/stream"
+    status, headers, body = _get(served, f"{path}?last_event_id=1%002")
+    assert status == 400
+    assert json.loads(body)["error"]["code"] == "invalid_encoding"
+
+
+def test_bad_utf8_in_a_page_query_is_the_sites_400_page_under_asgi(served):
+    status, headers, body = _get(served, "/s/riverside/history/?q=%ff%fe")
+    assert status == 400
+    assert 'class="site-header"' in body.decode()
