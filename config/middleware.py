@@ -183,18 +183,24 @@ class RequestInputMiddleware(DualModeMiddleware):
     @staticmethod
     def _check_body(request: HttpRequest) -> None:
         """A JSON or form body; other bodies are no view's input."""
-        kind = _body_kind(request)
-        if kind == "json":
-            body = request.body
-            if body:
-                setattr(request, CHECKED_JSON_ATTRIBUTE, (parse_json(body),))
-        elif kind == "form":
-            check_urlencoded(request.body, nul=NUL_IN_BODY, invalid=BAD_BODY)
-        elif kind == "multipart":
-            # Django replaces undecodable bytes in multipart fields itself; NUL it keeps.
-            for _name, values in request.POST.lists():
-                if any("\x00" in value for value in values):
-                    raise InvalidEncoding(NUL_IN_BODY)
+        try:
+            _check_body(request, _body_kind(request))
+        except RequestDataTooBig:  # DATA_UPLOAD_MAX_MEMORY_SIZE set below our limit
+            raise PayloadTooLarge() from None
+
+
+def _check_body(request: HttpRequest, kind: str | None) -> None:
+    if kind == "json":
+        body = request.body
+        if body:
+            setattr(request, CHECKED_JSON_ATTRIBUTE, (parse_json(body),))
+    elif kind == "form":
+        check_urlencoded(request.body, nul=NUL_IN_BODY, invalid=BAD_BODY)
+    elif kind == "multipart":
+        # Django replaces undecodable bytes in multipart fields itself; NUL it keeps.
+        for _name, values in request.POST.lists():
+            if any("\x00" in value for value in values):
+                raise InvalidEncoding(NUL_IN_BODY)
 
 
 def _body_kind(request: HttpRequest) -> str | None:

@@ -170,3 +170,23 @@ def test_a_request_data_too_big_inside_a_view_maps_to_413() -> None:
     response = api_exception_handler(RequestDataTooBig("too big"), {})
     assert response.status_code == 413
     assert response.data["error"]["code"] == "payload_too_large"
+
+
+def test_the_parser_checks_on_its_own_when_the_edge_did_not_run(db) -> None:
+    """A request that did not pass the middleware (built by hand, as in a test or a
+    management command) gets the same answers from DRF's parser."""
+    from rest_framework.test import APIRequestFactory
+
+    from accounts.api import TokenObtainApi
+
+    factory = APIRequestFactory()
+    view = TokenObtainApi.as_view()
+    for body, code in (
+        (b"[" * 1000 + b"]" * 1000, "json_too_deep"),
+        (b'{"email": "a\\u0000b", "password": "x"}', "invalid_encoding"),
+        (b'{"email": "\xff"}', "invalid_encoding"),
+    ):
+        request = factory.post(f"{API}/auth/token", body, content_type="application/json")
+        response = view(request)
+        assert response.status_code == 400
+        assert response.data["error"]["code"] == code

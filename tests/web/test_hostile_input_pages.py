@@ -86,7 +86,9 @@ def test_a_form_over_the_limit_is_the_sites_413_page(client, teacher, settings):
     assert "at most 1000 bytes" in text
 
 
-def test_djangos_own_form_limit_is_the_same_413_page(client, teacher, settings):
+@pytest.mark.parametrize("debug", [False, True])
+def test_djangos_own_form_limit_is_the_same_413_page(client, teacher, settings, debug):
+    settings.DEBUG = debug  # DEBUG would show Django's technical page for the exception
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000  # below REQUEST_BODY_MAX_BYTES
     response = login(client, teacher).post("/s/riverside/teach/lessons/new/", {"title": "x" * 2000})
     assert response.status_code == 413
