@@ -184,12 +184,12 @@ class RequestInputMiddleware(DualModeMiddleware):
     def _check_body(request: HttpRequest) -> None:
         """A JSON or form body; other bodies are no view's input."""
         try:
-            _check_body(request, _body_kind(request))
+            _check_body_of_kind(request, _body_kind(request))
         except RequestDataTooBig:  # DATA_UPLOAD_MAX_MEMORY_SIZE set below our limit
             raise PayloadTooLarge() from None
 
 
-def _check_body(request: HttpRequest, kind: str | None) -> None:
+def _check_body_of_kind(request: HttpRequest, kind: str | None) -> None:
     if kind == "json":
         body = request.body
         if body:
