@@ -9,8 +9,9 @@ is DRF's parser on the same checks, reusing the edge's result.
 Limits (config/settings.py): REQUEST_BODY_MAX_BYTES (default 1 MiB, any content type;
 Django's DATA_UPLOAD_MAX_MEMORY_SIZE is the same number) and REQUEST_JSON_MAX_DEPTH
 (default 32). The errors are part of the API's error codes (docs/api.md): 413
-`payload_too_large`, 400 `json_too_deep`, 400 `invalid_encoding`; malformed JSON stays
-400 `parse_error`.
+`payload_too_large`, 400 `json_too_deep`, 400 `invalid_encoding`, 400 `bad_request`
+(what Django itself refuses); malformed JSON stays 400 `parse_error`. `INPUT_ERRORS`
+lists them.
 """
 
 from __future__ import annotations

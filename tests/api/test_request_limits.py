@@ -190,3 +190,15 @@ def test_the_parser_checks_on_its_own_when_the_edge_did_not_run(db) -> None:
         response = view(request)
         assert response.status_code == 400
         assert response.data["error"]["code"] == code
+
+
+def test_every_code_the_edge_answers_is_documented() -> None:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from config.parsers import INPUT_ERRORS
+
+    guide = Path(settings.BASE_DIR, "docs/api.md").read_text()
+    for error in INPUT_ERRORS:
+        assert f"| {error.status_code} | `{error.default_code}` |" in guide
