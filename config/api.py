@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -47,6 +48,7 @@ from accounts.models import Membership, School
 from accounts.services import AccountsError
 from accounts.tenancy import set_db_user
 from config.client_address import client_address, throttle_ident
+from config.parsers import PayloadTooLarge
 from tutoring.errors import TutoringError
 
 logger = logging.getLogger(__name__)
@@ -164,6 +166,8 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
         )
     if isinstance(exc, ApiError):
         return error_response(exc.status_code, exc.error_code, str(exc.detail), headers=exc.headers)
+    if isinstance(exc, RequestDataTooBig):  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = PayloadTooLarge()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Not found."))
     elif isinstance(exc, DjangoPermissionDenied):

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "config.middleware.SecurityHeadersMiddleware",
     # Opens the request transaction in which the school context is set (see accounts/tenancy.py).
     "accounts.tenancy.TenantTransactionMiddleware",
+    # Hostile input (oversized bodies, deep JSON, NUL, bad UTF-8) gets a 4xx here.
+    "config.middleware.RequestInputMiddleware",
     # Turns a sign-in lockout into its 429 answer (accounts/lockout.py); axes wants it last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -313,6 +315,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
+# Request input (config/parsers.py): larger bodies get 413 before they are read, deeper
+# JSON 400. Django's own form-body limit is kept the same.
+REQUEST_BODY_MAX_BYTES: int = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
+REQUEST_JSON_MAX_DEPTH: int = env.int("REQUEST_JSON_MAX_DEPTH", default=32)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+
 # Who may say where a request came from (config/client_address.py): empty = nobody, so
 # X-Forwarded-For is ignored; a number of proxies in front of the app; or their CIDRs.
 TRUSTED_PROXIES: str = env.str("TRUSTED_PROXIES", default="")
@@ -385,7 +393,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.CheckedJSONParser"],
     "EXCEPTION_HANDLER": "config.api.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "ask_user": API_THROTTLE_ASK_USER,

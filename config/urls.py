@@ -14,6 +14,10 @@ urlpatterns = [
     path("", include("tutoring.urls")),
 ]
 
+# Requests Django itself refuses (a body over the limit, too many fields) answer like the
+# edge's own refusals (config/middleware.py): the envelope under /api/, else the site's page.
+handler400 = "config.middleware.bad_request"
+
 if settings.DEBUG:  # pragma: no cover - development only
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
