@@ -258,6 +258,8 @@ def _raw_query(request: HttpRequest) -> bytes:
     """The query string's bytes as the client sent them (still percent-encoded)."""
     scope = getattr(request, "scope", None)
     if scope is not None:
-        return bytes(scope.get("query_string", b""))
+        raw = scope.get("query_string", b"")
+        # Servers send bytes (ASGI spec); Django's AsyncClient sends a str.
+        return raw.encode("latin-1", "replace") if isinstance(raw, str) else bytes(raw)
     # WSGI gives the bytes as latin-1 (PEP 3333).
     return request.META.get("QUERY_STRING", "").encode("latin-1", "replace")

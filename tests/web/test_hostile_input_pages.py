@@ -53,6 +53,17 @@ def test_invalid_utf8_in_a_query_is_400(client, school_admin):
     assert "not valid UTF-8" in page(response)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_under_asgi_a_nul_in_the_query_is_the_same_400(async_client, school_admin):
+    # Production runs ASGI; the query string then comes from the scope, not from META.
+    from asgiref.sync import async_to_sync
+
+    async_to_sync(async_client.aforce_login)(school_admin)
+    response = async_to_sync(async_client.get)("/s/riverside/admin/data/?q=a%00b")
+    assert response.status_code == 400
+    page(response)
+
+
 def test_a_nul_in_a_lesson_form_is_400_and_creates_nothing(client, school, teacher, student):
     published_lesson(school, teacher, [student])
     response = login(client, teacher).post(
