@@ -26,11 +26,13 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -45,6 +47,14 @@ from accounts.access import SchoolSuspended, school_access
 from accounts.models import Membership, School
 from accounts.services import AccountsError
 from accounts.tenancy import set_db_user
+from config.api_headers import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    IDEMPOTENCY_RETRY_AFTER_HEADER,
+    LOCATION_HEADER,
+    REPLAYED_HEADER,
+    RETRY_AFTER_HEADER,
+    WWW_AUTHENTICATE_HEADER,
+)
 from tutoring.errors import TutoringError
 
 logger = logging.getLogger(__name__)
@@ -53,30 +63,27 @@ logger = logging.getLogger(__name__)
 
 
 class ApiError(exceptions.APIException):
-    """An API-level error with a stable code (idempotency conflicts, suspended schools)."""
+    """An API-level error with a stable code (idempotency conflicts, suspended schools).
+
+    Declare each kind as a subclass with `error_code` and `status_code`: the schema's
+    `ErrorCode` enum is generated from the subclasses (config/api_schema.py)."""
+
+    error_code: ClassVar[str] = "invalid"
+    status_code = 400
 
     def __init__(
         self,
         message: str,
         *,
-        code: str,
-        status_code: int,
+        code: str | None = None,
+        status_code: int | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(detail=message, code=code)
-        self.status_code = status_code
-        self.error_code = code
+        super().__init__(detail=message, code=code or self.error_code)
+        self.status_code = status_code or type(self).status_code
+        self.error_code = code or type(self).error_code
         self.headers = dict(headers or {})
 
-
-# AccountsError carries only a code; these are the ones that are not a plain 400.
-ACCOUNTS_ERROR_STATUS: dict[str, int] = {
-    "not_found": 404,
-    "already_member": 409,
-    "slug_taken": 409,
-    "own_role": 409,
-    "own_membership": 409,
-}
 
 # DRF's own exceptions, by class (most specific first), to our codes.
 _DRF_CODES: Sequence[tuple[type[exceptions.APIException], str]] = (
@@ -91,6 +98,22 @@ _DRF_CODES: Sequence[tuple[type[exceptions.APIException], str]] = (
     (exceptions.Throttled, "throttled"),
     (exceptions.ParseError, "parse_error"),
 )
+
+
+# Codes the handler itself emits (beyond the domain errors' and ApiError subclasses'): the
+# schema's `ErrorCode` enum adds these to the ones generated from the error classes.
+HANDLER_CODES: tuple[str, ...] = (
+    "invalid_input",
+    "invalid_credentials",
+    "token_invalid",
+    "school_suspended",
+    "server_error",
+    "service_unavailable",
+    *(code for _cls, code in _DRF_CODES),
+)
+# A backing service (the database, Redis) unreachable: 503 and retry, not a 500 "our bug".
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (OperationalError, RedisConnectionError)
+UNAVAILABLE_RETRY_SECONDS = 5
 
 
 def error_body(code: str, message: str, fields: Mapping[str, list[str]] | None = None) -> dict:
@@ -155,7 +178,7 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
         code = "not_found" if exc.status == 404 else exc.code
         return error_response(exc.status, code, exc.message, exc.fields)
     if isinstance(exc, AccountsError):
-        return error_response(ACCOUNTS_ERROR_STATUS.get(exc.code, 400), exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message)
     if isinstance(exc, SchoolSuspended):
         return error_response(
             403, "school_suspended", _("This school is suspended. Contact your school.")
@@ -180,6 +203,14 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
         else:
             message = _api_message(exc)
         return error_response(exc.status_code, _drf_code(exc), message, headers=headers)
+    if isinstance(exc, UNAVAILABLE_ERRORS):
+        logger.warning("backing service unavailable: %s", type(exc).__name__)
+        return error_response(
+            503,
+            "service_unavailable",
+            _("The service is unavailable for a moment. Try again shortly."),
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
+        )
     # A bug. The envelope keeps mobile clients parsing; the 5xx makes the request
     # middleware roll the transaction back, and the traceback goes to the log.
     view = context.get("view")
@@ -246,12 +277,43 @@ ERROR_RESPONSES: dict[int, tuple[str, dict]] = {
             "This Idempotency-Key was already used with a different request.",
         ),
     ),
+    405: (
+        "This HTTP method is not allowed here (`method_not_allowed`); `Allow` lists those "
+        "that are.",
+        error_body("method_not_allowed", 'Method "PUT" not allowed.'),
+    ),
+    406: (
+        "The `Accept` header asks for something other than JSON (`not_acceptable`).",
+        error_body("not_acceptable", "Could not satisfy the request Accept header."),
+    ),
+    413: (
+        "The request body is too large (`payload_too_large`).",
+        error_body("payload_too_large", "The request body is too large."),
+    ),
+    415: (
+        "The body is not `application/json` (`unsupported_media_type`).",
+        error_body("unsupported_media_type", 'Unsupported media type "text/plain" in request.'),
+    ),
     429: (
         "Too many requests (`throttled`, wait `Retry-After` seconds) or the tutor's budget "
         "is used up (`budget_exhausted`).",
         error_body("throttled", "Too many requests. Try again in 12 seconds."),
     ),
+    500: (
+        "A bug on our side (`server_error`); nothing was saved. Retry later with the same "
+        "Idempotency-Key.",
+        error_body("server_error", "Something went wrong on our side. Try again."),
+    ),
+    503: (
+        "The database or Redis is unreachable for a moment (`service_unavailable`): retry "
+        "after `Retry-After` seconds with the same Idempotency-Key.",
+        error_body("service_unavailable", "The service is unavailable for a moment."),
+    ),
 }
+# Every operation can answer these, whatever it is.
+ALWAYS_POSSIBLE = {405, 406, 500, 503}
+# Methods whose request has a body: it can be too large or of the wrong type.
+BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
 def _error_response_schema(code: int) -> OpenApiResponse:
@@ -270,8 +332,10 @@ class LanternAutoSchema(AutoSchema):
     def _errors(self) -> dict[int, OpenApiResponse]:
         view = self.view
         method = self.method.upper()
-        codes: set[int] = set()
-        if method in ("POST", "PUT", "PATCH") or self._has_query_filters():
+        codes: set[int] = set(ALWAYS_POSSIBLE)
+        if method in BODY_METHODS:
+            codes.update({400, 413, 415})
+        if self._has_query_filters():
             codes.add(400)
         permissions = list(view.permission_classes)
         if permissions and not any(issubclass(p, AllowAny) for p in permissions):
@@ -286,11 +350,9 @@ class LanternAutoSchema(AutoSchema):
         return {code: _error_response_schema(code) for code in sorted(codes)}
 
     def _has_query_filters(self) -> bool:
-        """Query parameters beyond paging are validated: a bad value is a 400."""
+        """Query parameters (paging included) are validated: a bad value is a 400."""
         return any(
-            isinstance(parameter, OpenApiParameter)
-            and parameter.location == OpenApiParameter.QUERY
-            and parameter.name not in ("page", "page_size")
+            isinstance(parameter, OpenApiParameter) and parameter.location == OpenApiParameter.QUERY
             for parameter in self.get_override_parameters()
         )
 
@@ -316,21 +378,22 @@ class LanternAutoSchema(AutoSchema):
         parameters = list(super().get_override_parameters())
         if is_idempotent(self.view, self.method.upper()):
             parameters.append(IDEMPOTENCY_KEY_PARAMETER)
-        return parameters
+        return parameters + self._response_headers(parameters)
 
-
-IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    name="Idempotency-Key",
-    location=OpenApiParameter.HEADER,
-    required=False,
-    type=str,
-    description=(
-        "A unique value per intended operation (a UUID). Retrying with the same key and "
-        "body replays the first response with `Idempotent-Replayed: true` and creates "
-        "nothing new; the same key with another body is refused with 409 "
-        "`idempotency_key_reused`. Kept 24 hours. 1-200 characters of A-Z a-z 0-9 . _ : -"
-    ),
-)
+    def _response_headers(self, declared: list[Any]) -> list[OpenApiParameter]:
+        """The headers the shared code sends, declared on the responses that carry them:
+        Location on 201/202 (unless the view sets `sends_location = False`),
+        Idempotent-Replayed on an idempotent operation's 2xx, Retry-After on 429 and 503
+        (and 409 for idempotency), WWW-Authenticate on 401."""
+        method = self.method.upper()
+        names = {p.name for p in declared if isinstance(p, OpenApiParameter) and p.response}
+        headers = [RETRY_AFTER_HEADER, WWW_AUTHENTICATE_HEADER]
+        if getattr(self.view, "sends_location", True):
+            headers.append(LOCATION_HEADER)
+        if is_idempotent(self.view, method):
+            headers += [REPLAYED_HEADER, IDEMPOTENCY_RETRY_AFTER_HEADER]
+        # A view's own declaration of a header wins.
+        return [header for header in headers if header.name not in names]
 
 
 def is_idempotent(view: Any, method: str) -> bool:
@@ -353,15 +416,62 @@ class JWTScheme(OpenApiAuthenticationExtension):
 
 
 class ApiPagination(PageNumberPagination):
-    """`?page=N&page_size=M` (at most 100) -> {count, next, previous, results}.
+    """`?page=N&page_size=M` (at most 100) -> {count, next, previous, next_page,
+    previous_page, results}.
 
     Every paginated list has a total order (created time, then id) so pages never skip or
-    repeat rows while new ones are added.
+    repeat rows while new ones are added. `page` and `page_size` are validated (a value
+    that is not a whole number in range is a 400 naming the parameter; DRF would quietly
+    use the default). `next`/`previous` are relative to the request's own URL (a path and
+    query), never built from the Host header, which is wrong behind a proxy; a generated
+    client, which cannot GET an arbitrary URL, passes `next_page` back as `page`.
     """
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request: Request) -> int:
+        return _positive_query_int(request, self.page_size_query_param, self.page_size,
+                                   maximum=self.max_page_size)  # fmt: skip
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        _positive_query_int(request, self.page_query_param, 1)
+        return super().paginate_queryset(queryset, request, view)
+
+    def _link(self, number: int | None) -> str | None:
+        if number is None:
+            return None
+        query = self.request.query_params.copy()
+        query[self.page_query_param] = str(number)
+        return f"{self.request.path}?{query.urlencode()}"
+
+    def get_paginated_response(self, data: Any) -> Response:
+        page = self.page
+        next_page = page.next_page_number() if page.has_next() else None
+        previous_page = page.previous_page_number() if page.has_previous() else None
+        return Response(
+            {
+                "count": page.paginator.count,
+                "next": self._link(next_page),
+                "previous": self._link(previous_page),
+                "next_page": next_page,
+                "previous_page": previous_page,
+                "results": data,
+            }
+        )
+
+
+def _positive_query_int(
+    request: Request, name: str, default: int, *, maximum: int | None = None
+) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+        limit = f" from 1 to {maximum}" if maximum else " from 1"
+        raise exceptions.ValidationError({name: [_("Use a whole number%s.") % limit]})
+    return int(raw)
 
 
 # --- Throttles -----------------------------------------------------------------------------
@@ -437,6 +547,8 @@ class ApiView(APIView):
     permission_classes = [IsAuthenticated]
     # status codes an endpoint can answer beyond the defaults, per method (for the schema)
     extra_error_statuses: ClassVar[dict[str, tuple[int, ...]]] = {}
+    # False on a view whose 201/202 has no `Location` (the schema declares it otherwise)
+    sends_location: ClassVar[bool] = True
 
     def perform_authentication(self, request: Request) -> None:
         super().perform_authentication(request)
@@ -491,11 +603,24 @@ def paginated(serializer: type[serializers.BaseSerializer]) -> type[serializers.
             {
                 "__doc__": f"One page of {name} items, in a stable order.",
                 "count": serializers.IntegerField(help_text="Items on all pages."),
-                "next": serializers.URLField(
-                    allow_null=True, help_text="The next page, or null on the last."
+                "next": serializers.CharField(
+                    allow_null=True,
+                    help_text="The next page as a path and query relative to this API's "
+                    "origin, or null on the last.",
                 ),
-                "previous": serializers.URLField(
-                    allow_null=True, help_text="The previous page, or null on the first."
+                "previous": serializers.CharField(
+                    allow_null=True,
+                    help_text="The previous page (a path and query), or null on the first.",
+                ),
+                "next_page": serializers.IntegerField(
+                    allow_null=True,
+                    min_value=2,
+                    help_text="Pass as `page` to get the next page; null on the last.",
+                ),
+                "previous_page": serializers.IntegerField(
+                    allow_null=True,
+                    min_value=1,
+                    help_text="Pass as `page` to get the previous page; null on the first.",
                 ),
                 "results": serializer(many=True),
             },
@@ -504,8 +629,17 @@ def paginated(serializer: type[serializers.BaseSerializer]) -> type[serializers.
 
 
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="Page number, from 1."),
-    OpenApiParameter("page_size", int, description="Items per page (default 20, at most 100)."),
+    OpenApiParameter(
+        "page",
+        {"type": "integer", "minimum": 1},
+        description="Page number, from 1 (`next_page` of the previous answer). A page past "
+        "the last is a 404.",
+    ),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": ApiPagination.max_page_size},
+        description="Items per page (default 20, at most 100).",
+    ),
 ]
 
 

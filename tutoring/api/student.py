@@ -280,6 +280,23 @@ def _etag(data: Any) -> str:
     return f'"{hashlib.sha256(body).hexdigest()[:40]}"'
 
 
+LESSON_CACHE_HEADERS = [
+    OpenApiParameter(
+        name,
+        str,
+        OpenApiParameter.HEADER,
+        required=True,
+        description=description,
+        response=[200, 304],
+    )
+    for name, description in (
+        ("ETag", "Send back as `If-None-Match` to revalidate."),
+        ("Last-Modified", "When the lesson last changed (HTTP date)."),
+        ("Cache-Control", "`private, no-cache`: keep it, but revalidate before use."),
+    )
+]
+
+
 class LessonDetailApi(SchoolApiView):
     @extend_schema(
         tags=[STUDENT],
@@ -294,7 +311,8 @@ class LessonDetailApi(SchoolApiView):
                 str,
                 OpenApiParameter.HEADER,
                 description="An ETag from an earlier answer.",
-            )
+            ),
+            *LESSON_CACHE_HEADERS,
         ],
         responses={
             200: LessonDetailSerializer,
@@ -338,6 +356,7 @@ class AttemptSerializer(serializers.Serializer):
 
 
 class ExerciseAttemptApi(SchoolApiView):
+    sends_location = False  # an attempt has no URL of its own
     @extend_schema(
         tags=[STUDENT],
         summary="Answer an exercise",

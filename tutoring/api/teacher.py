@@ -146,6 +146,7 @@ class EnrolInputSerializer(serializers.Serializer):
 
 
 class RosterApi(SchoolApiView):
+    sends_location = False
     required_role = TEACHER_ROLE
 
     @extend_schema(
