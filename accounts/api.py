@@ -21,6 +21,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -28,6 +29,7 @@ from accounts import services
 from accounts.models import Invitation, Membership
 from accounts.selectors import invitation_list, member_list, membership_list_for_user
 from config.api import PAGE_PARAMETERS, ApiView, AuthThrottle, SchoolApiView, paginate, paginated
+from config.api_input import InputSerializer, strict
 from tutoring.api.idempotency import idempotent
 
 AUTH = "auth"
@@ -37,7 +39,7 @@ ADMIN_ROLE = Membership.Role.SCHOOL_ADMIN
 # --- Tokens ----------------------------------------------------------------------------------
 
 
-class TokenInputSerializer(serializers.Serializer):
+class TokenInputSerializer(InputSerializer):
     email = serializers.EmailField()
     password = serializers.CharField(style={"input_type": "password"})
 
@@ -47,7 +49,7 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField(help_text="Trade for a new pair at auth/token/refresh.")
 
 
-class RefreshInputSerializer(serializers.Serializer):
+class RefreshInputSerializer(InputSerializer):
     refresh = serializers.CharField()
 
 
@@ -60,6 +62,7 @@ TOKEN_EXAMPLE = OpenApiExample(
 
 
 class TokenObtainApi(TokenObtainPairView):
+    serializer_class = strict(TokenObtainPairSerializer)
     throttle_classes = [AuthThrottle]
     extra_error_statuses = {"POST": (401,)}
 
@@ -211,7 +214,7 @@ class MemberSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class MemberPatchSerializer(serializers.Serializer):
+class MemberPatchSerializer(InputSerializer):
     role = serializers.ChoiceField(choices=Membership.Role.choices, required=False)
     is_active = serializers.BooleanField(
         required=False, help_text="false deactivates the member (they lose access at once)."
@@ -294,7 +297,7 @@ class InvitationSerializer(serializers.Serializer):
         return self._status(invitation)
 
 
-class InvitationInputSerializer(serializers.Serializer):
+class InvitationInputSerializer(InputSerializer):
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Membership.Role.choices)
 

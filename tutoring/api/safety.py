@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from accounts.audit import AuditEvent, audit_event_list
 from accounts.models import Membership
 from config.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
+from config.api_input import InputSerializer
 from tutoring.api.idempotency import idempotent
 from tutoring.errors import InvalidInput
 from tutoring.models import ModerationAction, ModerationCategory, ReviewItem
@@ -65,7 +66,7 @@ class ReviewItemSerializer(serializers.Serializer):
     )
 
 
-class ReviewDecisionSerializer(serializers.Serializer):
+class ReviewDecisionSerializer(InputSerializer):
     status = serializers.ChoiceField(choices=[str(d) for d in DECISIONS])
     note = serializers.CharField(
         required=False,
@@ -160,7 +161,7 @@ class PolicySerializer(serializers.Serializer):
     may_use_tutor = serializers.BooleanField()
 
 
-class PolicyAcceptSerializer(serializers.Serializer):
+class PolicyAcceptSerializer(InputSerializer):
     version = serializers.IntegerField(help_text="The version number the student read.")
 
 
