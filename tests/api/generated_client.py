@@ -108,6 +108,17 @@ def undeclared_headers(spec: dict[str, Any], operation_id: str, response: Any) -
     ]
 
 
+def missing_headers(spec: dict[str, Any], operation_id: str, response: Any) -> list[str]:
+    """Headers the schema declares required for this status that the server did not send."""
+    declared = schema_operation(spec, operation_id)["responses"].get(str(response.status_code))
+    sent = {key.lower() for key in response.headers}
+    return [
+        name
+        for name, header in (declared or {}).get("headers", {}).items()
+        if header.get("required") and name.lower() not in sent
+    ]
+
+
 def undeclared_fields(parsed: Any, path: str = "") -> list[str]:
     """Fields the server sent that the schema does not declare, anywhere in `parsed` (the
     generated models keep them in `additional_properties` instead of failing)."""

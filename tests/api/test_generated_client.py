@@ -65,6 +65,10 @@ class Journey:
             operation_id,
             gen.undeclared_headers(self.spec, operation_id, response),
         )
+        assert not gen.missing_headers(self.spec, operation_id, response), (
+            operation_id,
+            gen.missing_headers(self.spec, operation_id, response),
+        )
         assert not gen.undeclared_fields(response.parsed), (
             operation_id,
             gen.undeclared_fields(response.parsed),
@@ -188,6 +192,8 @@ def test_a_generated_client_completes_the_mobile_journey(
     done = rest[-1][2]
     assert rest[-1][1] == "done" and done.status == models.ExplanationStatusEnum.SUCCEEDED
     resumed = received + "".join(data.text for _id, name, data in rest if name == "delta")
+    # The ids go on from where the client resumed (last_event_id was honoured).
+    assert all(int(i) > len(received) for i, name, _data in rest if name == "delta")
     # Resuming sends nothing twice: what was streamed is the start of the whole answer.
     assert done.text == REPLY and REPLY.startswith(resumed)
 
