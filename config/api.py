@@ -469,8 +469,11 @@ def _positive_query_int(
     if raw is None:
         return default
     if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
-        limit = f" from 1 to {maximum}" if maximum else " from 1"
-        raise exceptions.ValidationError({name: [_("Use a whole number%s.") % limit]})
+        if maximum is None:
+            message = _("Use a whole number from 1.")
+        else:
+            message = _("Use a whole number from 1 to %(maximum)s.") % {"maximum": maximum}
+        raise exceptions.ValidationError({name: [message]})
     return int(raw)
 
 

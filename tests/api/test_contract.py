@@ -215,3 +215,10 @@ def test_the_student_export_is_typed_and_nothing_is_left_out(
     ]["post"]
     ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert ref == "#/components/schemas/StudentExport"
+
+
+def test_a_resume_position_that_does_not_parse_is_a_400_on_the_stream(world, student) -> None:
+    url = school_url("riverside", f"explanations/{world.explanation.public_id}/stream")
+    response = bearer_client(student).get(url, {"last_event_id": "abc"})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"last_event_id": ["Use a whole number from 0."]}

@@ -45,9 +45,11 @@ def _error(status: int, code: str, message: str, **headers: str) -> JsonResponse
     return response
 
 
-def _resume_from(request: HttpRequest) -> int:
-    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id", "")
-    return int(raw) if raw.isdigit() else 0
+def _resume_from(request: HttpRequest) -> int | None:
+    """Characters the client has (header first, then `?last_event_id=`); None when the
+    value is not a whole number (a 400, like any query parameter that does not parse)."""
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id", "0")
+    return int(raw) if raw.isdigit() else None
 
 
 async def explanation_stream_api(
@@ -88,8 +90,13 @@ async def explanation_stream_api(
             _("The service is unavailable for a moment. Try again shortly."),
             Retry_After=str(UNAVAILABLE_RETRY_SECONDS),
         )
+    resume_from = _resume_from(request)
+    if resume_from is None:
+        fields = {"last_event_id": [_("Use a whole number from 0.")]}
+        message = _("Some fields are not valid: see `fields`.")
+        return JsonResponse(error_body("invalid_input", message, fields), status=400)
     response = StreamingHttpResponse(
-        event_stream(start, _resume_from(request)), content_type="text/event-stream"
+        event_stream(start, resume_from), content_type="text/event-stream"
     )
     response["Cache-Control"] = "no-cache"
     # Proxies (nginx) must pass each event on at once rather than buffer the response.
@@ -213,6 +220,7 @@ def add_stream_to_schema(result: dict[str, Any], **kwargs: Any) -> dict[str, Any
                         }
                     },
                 },
+                "400": _error_response("`last_event_id` / `Last-Event-ID` is not a whole number."),
                 "401": _error_response(
                     "Not signed in, or the token is invalid.", "WWW-Authenticate"
                 ),
