@@ -265,3 +265,24 @@ def test_the_generated_client_is_refused_in_the_envelope_with_a_typed_code(
     signed_out = journey.call("lesson_list_get", 401, client=anonymous, school_slug=school.slug)
     assert signed_out.parsed.error.code == models.ErrorCode.NOT_AUTHENTICATED
     assert signed_out.headers["WWW-Authenticate"]
+
+    _server_accepts_password(student)
+    tokens = journey.call(
+        "token_obtain_post",
+        200,
+        client=anonymous,
+        body=models.TokenInputRequest(email=student.email, password=TEST_PASSWORD),
+    ).parsed
+    api = client_package.AuthenticatedClient(
+        base_url=live_app.base_url, token=tokens.access, raise_on_unexpected_status=True
+    )
+    # A filter naming nothing, and a page size out of range: 400 naming the parameter.
+    unknown = journey.call(
+        "lesson_list_get", 400, client=api, school_slug=school.slug, classroom=uuid.uuid4()
+    ).parsed
+    assert unknown.error.code == models.ErrorCode.INVALID_INPUT
+    assert list(unknown.error.fields.additional_properties) == ["classroom"]
+    too_big = journey.call(
+        "session_list_get", 400, client=api, school_slug=school.slug, page_size=101
+    ).parsed
+    assert list(too_big.error.fields.additional_properties) == ["page_size"]
