@@ -39,7 +39,7 @@ class ApiPagination(PageNumberPagination):
         return super().paginate_queryset(queryset, request, view)
 
     def _link(self, number: int | None) -> str | None:
-        if number is None:
+        if number is None or self.request is None:
             return None
         query = self.request.query_params.copy()
         query[self.page_query_param] = str(number)
@@ -47,6 +47,7 @@ class ApiPagination(PageNumberPagination):
 
     def get_paginated_response(self, data: Any) -> Response:
         page = self.page
+        assert page is not None, "paginate_queryset() comes first"
         next_page = page.next_page_number() if page.has_next() else None
         previous_page = page.previous_page_number() if page.has_previous() else None
         return Response(

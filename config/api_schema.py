@@ -12,7 +12,7 @@ sends that the enum lacks.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from accounts.services import AccountsError
 from config.api import HANDLER_CODES, ApiError
@@ -25,7 +25,10 @@ OUTSIDE_HANDLER_CODES: tuple[str, ...] = (
 )
 
 
-def _subclasses(cls: type) -> Iterator[type]:
+E = TypeVar("E")
+
+
+def _subclasses(cls: type[E]) -> Iterator[type[E]]:
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)
@@ -34,12 +37,13 @@ def _subclasses(cls: type) -> Iterator[type]:
 def error_codes() -> list[str]:
     """Every `error.code` the API can send, sorted."""
     codes: set[str] = set(HANDLER_CODES) | set(OUTSIDE_HANDLER_CODES)
-    for cls in (TutoringError, *_subclasses(TutoringError)):
+    domain: list[type[TutoringError]] = [TutoringError, *_subclasses(TutoringError)]
+    for cls in domain:
         # The handler answers every 404 with `not_found` ("not yours" is itself a leak).
         codes.add("not_found" if cls.status == 404 else cls.code)
     codes.update(AccountsError.STATUSES)
-    for cls in (ApiError, *_subclasses(ApiError)):
-        codes.add(cls.error_code)
+    api: list[type[ApiError]] = [ApiError, *_subclasses(ApiError)]
+    codes.update(api_error.error_code for api_error in api)
     return sorted(codes)
 
 
