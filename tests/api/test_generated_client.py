@@ -23,7 +23,11 @@ from tests.factories import TEST_PASSWORD, published_lesson
 
 pytestmark = pytest.mark.worker
 
-REPLY = "A fraction names equal parts of a whole: the denominator says how many parts."
+REPLY = (
+    "A fraction names equal parts of a whole: the denominator says how many equal parts "
+    "the whole is cut into, and the numerator says how many of those parts you take. When "
+    "the parts are the same size you add the numerators and keep the denominator."
+)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +124,7 @@ def test_a_generated_client_completes_the_mobile_journey(
     lesson = published_lesson(school, teacher, [student])
     _server_accepts_password(student)
     # Slow enough that the answer is still being written when the stream is opened.
-    fake_llm.set_default(reply=REPLY, chunk_delay=0.08)
+    fake_llm.set_default(reply=REPLY, chunk_delay=0.1)
 
     anonymous = client_package.Client(base_url=live_app.base_url, raise_on_unexpected_status=True)
 
@@ -192,7 +196,9 @@ def test_a_generated_client_completes_the_mobile_journey(
     done = rest[-1][2]
     assert rest[-1][1] == "done" and done.status == models.ExplanationStatusEnum.SUCCEEDED
     resumed = received + "".join(data.text for _id, name, data in rest if name == "delta")
-    # The ids go on from where the client resumed (last_event_id was honoured).
+    # Resumed while it was still being written; the ids go on from where the client
+    # resumed (last_event_id was honoured).
+    assert any(name == "delta" for _id, name, _data in rest), rest
     assert all(int(i) > len(received) for i, name, _data in rest if name == "delta")
     # Resuming sends nothing twice: what was streamed is the start of the whole answer.
     assert done.text == REPLY and REPLY.startswith(resumed)
