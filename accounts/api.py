@@ -23,6 +23,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -38,6 +39,7 @@ from config.api import (
     paginate,
     paginated,
 )
+from config.api_input import InputSerializer, strict
 from tutoring.api.idempotency import idempotent
 
 AUTH = "auth"
@@ -47,7 +49,7 @@ ADMIN_ROLE = Membership.Role.SCHOOL_ADMIN
 # --- Tokens ----------------------------------------------------------------------------------
 
 
-class TokenInputSerializer(serializers.Serializer):
+class TokenInputSerializer(InputSerializer):
     email = serializers.EmailField()
     password = serializers.CharField(style={"input_type": "password"})
 
@@ -57,7 +59,7 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField(help_text="Trade for a new pair at auth/token/refresh.")
 
 
-class RefreshInputSerializer(serializers.Serializer):
+class RefreshInputSerializer(InputSerializer):
     refresh = serializers.CharField()
 
 
@@ -70,6 +72,7 @@ TOKEN_EXAMPLE = OpenApiExample(
 
 
 class TokenObtainApi(TokenObtainPairView):
+    serializer_class = strict(TokenObtainPairSerializer)
     # Per address (spraying many accounts) and per account (one account, many addresses).
     throttle_classes = [AuthThrottle, AuthAccountThrottle]
     extra_error_statuses = {"POST": (401,)}
@@ -232,7 +235,7 @@ class MemberSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class MemberPatchSerializer(serializers.Serializer):
+class MemberPatchSerializer(InputSerializer):
     role = serializers.ChoiceField(choices=Membership.Role.choices, required=False)
     is_active = serializers.BooleanField(
         required=False, help_text="false deactivates the member (they lose access at once)."
@@ -315,7 +318,7 @@ class InvitationSerializer(serializers.Serializer):
         return self._status(invitation)
 
 
-class InvitationInputSerializer(serializers.Serializer):
+class InvitationInputSerializer(InputSerializer):
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Membership.Role.choices)
 

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -21,15 +22,36 @@ from accounts.tokens import user_tokens_revoke
 
 
 class AccountsError(Exception):
-    """A domain error with a machine-readable code and a message a person can act on."""
+    """A domain error with a machine-readable code and a message a person can act on.
+
+    Every code is declared in STATUSES with its HTTP status: the API maps it from there
+    and the schema's `ErrorCode` enum lists them, so a code raised but not declared is a
+    bug (ValueError), caught by the first test that raises it."""
 
     code = "invalid"
+    STATUSES: ClassVar[dict[str, int]] = {
+        "invalid": 400,
+        "invitation_invalid": 400,
+        "wrong_user": 400,
+        "sign_in_first": 400,
+        "not_found": 404,
+        "already_member": 409,
+        "slug_taken": 409,
+        "own_role": 409,
+        "own_membership": 409,
+    }
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code:
+            if code not in self.STATUSES:
+                raise ValueError(f"undeclared AccountsError code {code!r}")
             self.code = code
+
+    @property
+    def status(self) -> int:
+        return self.STATUSES[self.code]
 
 
 def school_create(

@@ -27,14 +27,15 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework import exceptions, serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -47,6 +48,15 @@ from accounts.access import SchoolSuspended, school_access
 from accounts.models import Membership, School
 from accounts.services import AccountsError
 from accounts.tenancy import set_db_user
+from config.api_headers import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    IDEMPOTENCY_RETRY_AFTER_HEADER,
+    LOCATION_HEADER,
+    REPLAYED_HEADER,
+    RETRY_AFTER_HEADER,
+    WWW_AUTHENTICATE_HEADER,
+)
+from config.api_pagination import PAGE_PARAMETERS, ApiPagination, paginate, paginated
 from config.client_address import client_address, throttle_ident
 from config.parsers import PayloadTooLarge
 from tutoring.errors import TutoringError
@@ -57,30 +67,27 @@ logger = logging.getLogger(__name__)
 
 
 class ApiError(exceptions.APIException):
-    """An API-level error with a stable code (idempotency conflicts, suspended schools)."""
+    """An API-level error with a stable code (idempotency conflicts, suspended schools).
+
+    Declare each kind as a subclass with `error_code` and `status_code`: the schema's
+    `ErrorCode` enum is generated from the subclasses (config/api_schema.py)."""
+
+    error_code: str = "invalid"  # per class; an instance may carry a more specific one
+    status_code = 400
 
     def __init__(
         self,
         message: str,
         *,
-        code: str,
-        status_code: int,
+        code: str | None = None,
+        status_code: int | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(detail=message, code=code)
-        self.status_code = status_code
-        self.error_code = code
+        super().__init__(detail=message, code=code or self.error_code)
+        self.status_code = status_code or type(self).status_code
+        self.error_code = code or type(self).error_code
         self.headers = dict(headers or {})
 
-
-# AccountsError carries only a code; these are the ones that are not a plain 400.
-ACCOUNTS_ERROR_STATUS: dict[str, int] = {
-    "not_found": 404,
-    "already_member": 409,
-    "slug_taken": 409,
-    "own_role": 409,
-    "own_membership": 409,
-}
 
 # DRF's own exceptions, by class (most specific first), to our codes.
 _DRF_CODES: Sequence[tuple[type[exceptions.APIException], str]] = (
@@ -95,6 +102,22 @@ _DRF_CODES: Sequence[tuple[type[exceptions.APIException], str]] = (
     (exceptions.Throttled, "throttled"),
     (exceptions.ParseError, "parse_error"),
 )
+
+
+# Codes the handler itself emits (beyond the domain errors' and ApiError subclasses'): the
+# schema's `ErrorCode` enum adds these to the ones generated from the error classes.
+HANDLER_CODES: tuple[str, ...] = (
+    "invalid_input",
+    "invalid_credentials",
+    "token_invalid",
+    "school_suspended",
+    "server_error",
+    "service_unavailable",
+    *(code for _cls, code in _DRF_CODES),
+)
+# A backing service (the database, Redis) unreachable: 503 and retry, not a 500 "our bug".
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (OperationalError, RedisConnectionError)
+UNAVAILABLE_RETRY_SECONDS = 5
 
 
 def error_body(code: str, message: str, fields: Mapping[str, list[str]] | None = None) -> dict:
@@ -159,7 +182,7 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
         code = "not_found" if exc.status == 404 else exc.code
         return error_response(exc.status, code, exc.message, exc.fields)
     if isinstance(exc, AccountsError):
-        return error_response(ACCOUNTS_ERROR_STATUS.get(exc.code, 400), exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message)
     if isinstance(exc, SchoolSuspended):
         return error_response(
             403, "school_suspended", _("This school is suspended. Contact your school.")
@@ -187,6 +210,14 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
         else:
             message = _api_message(exc)
         return error_response(exc.status_code, _drf_code(exc), message, headers=headers)
+    if isinstance(exc, UNAVAILABLE_ERRORS):
+        logger.warning("backing service unavailable: %s", type(exc).__name__)
+        return error_response(
+            503,
+            "service_unavailable",
+            _("The service is unavailable for a moment. Try again shortly."),
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
+        )
     # A bug. The envelope keeps mobile clients parsing; the 5xx makes the request
     # middleware roll the transaction back, and the traceback goes to the log.
     view = context.get("view")
@@ -227,8 +258,9 @@ class ErrorSerializer(serializers.Serializer):
 # What each error status means across the API, with one example each (schema only).
 ERROR_RESPONSES: dict[int, tuple[str, dict]] = {
     400: (
-        "Invalid input (`invalid_input`, with `fields`), unreadable JSON (`parse_error`) or "
-        "a rule of the request (see `code`).",
+        "Invalid input (`invalid_input`, with `fields`), unreadable JSON (`parse_error`), "
+        "JSON nested too deep (`json_too_deep`), a NUL or bytes that are not UTF-8 "
+        "(`invalid_encoding`), or a rule of the request (see `code`).",
         error_body("invalid_input", "Type a question first.", {"question": ["Required."]}),
     ),
     401: (
@@ -255,13 +287,44 @@ ERROR_RESPONSES: dict[int, tuple[str, dict]] = {
             "This Idempotency-Key was already used with a different request.",
         ),
     ),
+    405: (
+        "This HTTP method is not allowed here (`method_not_allowed`); `Allow` lists those "
+        "that are.",
+        error_body("method_not_allowed", 'Method "PUT" not allowed.'),
+    ),
+    406: (
+        "The `Accept` header asks for something other than JSON (`not_acceptable`).",
+        error_body("not_acceptable", "Could not satisfy the request Accept header."),
+    ),
+    413: (
+        "The request body is too large (`payload_too_large`).",
+        error_body("payload_too_large", "The request body is too large."),
+    ),
+    415: (
+        "The body is not `application/json` (`unsupported_media_type`).",
+        error_body("unsupported_media_type", 'Unsupported media type "text/plain" in request.'),
+    ),
     429: (
         "Too many requests (`throttled`, wait `Retry-After` seconds), too many failed "
         "sign-ins (`locked_out`, wait `Retry-After` seconds) or the tutor's budget is used "
         "up (`budget_exhausted`).",
         error_body("throttled", "Too many requests. Try again in 12 seconds."),
     ),
+    500: (
+        "A bug on our side (`server_error`); nothing was saved. Retry later with the same "
+        "Idempotency-Key.",
+        error_body("server_error", "Something went wrong on our side. Try again."),
+    ),
+    503: (
+        "The database or Redis is unreachable for a moment (`service_unavailable`): retry "
+        "after `Retry-After` seconds with the same Idempotency-Key.",
+        error_body("service_unavailable", "The service is unavailable for a moment."),
+    ),
 }
+# Every operation can answer these, whatever it is.
+ALWAYS_POSSIBLE = {405, 406, 500, 503}
+# Methods whose request has a body: it can be too large or of the wrong type.
+BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
 def _error_response_schema(code: int) -> OpenApiResponse:
@@ -280,8 +343,10 @@ class LanternAutoSchema(AutoSchema):
     def _errors(self) -> dict[int, OpenApiResponse]:
         view = self.view
         method = self.method.upper()
-        codes: set[int] = set()
-        if method in ("POST", "PUT", "PATCH") or self._has_query_filters():
+        codes: set[int] = set(ALWAYS_POSSIBLE)
+        if method in BODY_METHODS:
+            codes.update({400, 413, 415})
+        if self._has_query_filters():
             codes.add(400)
         permissions = list(view.permission_classes)
         # Composed permissions (A | B) are not classes; no view declares one today.
@@ -297,11 +362,9 @@ class LanternAutoSchema(AutoSchema):
         return {code: _error_response_schema(code) for code in sorted(codes)}
 
     def _has_query_filters(self) -> bool:
-        """Query parameters beyond paging are validated: a bad value is a 400."""
+        """Query parameters (paging included) are validated: a bad value is a 400."""
         return any(
-            isinstance(parameter, OpenApiParameter)
-            and parameter.location == OpenApiParameter.QUERY
-            and parameter.name not in ("page", "page_size")
+            isinstance(parameter, OpenApiParameter) and parameter.location == OpenApiParameter.QUERY
             for parameter in self.get_override_parameters()
         )
 
@@ -327,21 +390,22 @@ class LanternAutoSchema(AutoSchema):
         parameters = list(super().get_override_parameters())
         if is_idempotent(self.view, self.method.upper()):
             parameters.append(IDEMPOTENCY_KEY_PARAMETER)
-        return parameters
+        return parameters + self._response_headers(parameters)
 
-
-IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    name="Idempotency-Key",
-    location=OpenApiParameter.HEADER,
-    required=False,
-    type=str,
-    description=(
-        "A unique value per intended operation (a UUID). Retrying with the same key and "
-        "body replays the first response with `Idempotent-Replayed: true` and creates "
-        "nothing new; the same key with another body is refused with 409 "
-        "`idempotency_key_reused`. Kept 24 hours. 1-200 characters of A-Z a-z 0-9 . _ : -"
-    ),
-)
+    def _response_headers(self, declared: list[Any]) -> list[OpenApiParameter]:
+        """The headers the shared code sends, declared on the responses that carry them:
+        Location on 201/202 (unless the view sets `sends_location = False`),
+        Idempotent-Replayed on an idempotent operation's 2xx, Retry-After on 429 and 503
+        (and 409 for idempotency), WWW-Authenticate on 401."""
+        method = self.method.upper()
+        names = {p.name for p in declared if isinstance(p, OpenApiParameter) and p.response}
+        headers = [RETRY_AFTER_HEADER, WWW_AUTHENTICATE_HEADER]
+        if getattr(self.view, "sends_location", True):
+            headers.append(LOCATION_HEADER)
+        if is_idempotent(self.view, method):
+            headers += [REPLAYED_HEADER, IDEMPOTENCY_RETRY_AFTER_HEADER]
+        # A view's own declaration of a header wins.
+        return [header for header in headers if header.name not in names]
 
 
 def is_idempotent(view: Any, method: str) -> bool:
@@ -359,21 +423,6 @@ class JWTScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-
-
-# --- Pagination ----------------------------------------------------------------------------
-
-
-class ApiPagination(PageNumberPagination):
-    """`?page=N&page_size=M` (at most 100) -> {count, next, previous, results}.
-
-    Every paginated list has a total order (created time, then id) so pages never skip or
-    repeat rows while new ones are added.
-    """
-
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 # --- Throttles -----------------------------------------------------------------------------
@@ -507,6 +556,8 @@ class ApiView(APIView):
     permission_classes = [IsAuthenticated]
     # status codes an endpoint can answer beyond the defaults, per method (for the schema)
     extra_error_statuses: ClassVar[dict[str, tuple[int, ...]]] = {}
+    # False on a view whose 201/202 has no `Location` (the schema declares it otherwise)
+    sends_location: ClassVar[bool] = True
 
     def perform_authentication(self, request: Request) -> None:
         super().perform_authentication(request)
@@ -546,44 +597,6 @@ class SchoolApiView(ApiView):
             required_role=self.required_role,
         )
         self.check_throttles(request)
-
-
-_PAGINATED: dict[type[serializers.BaseSerializer], type[serializers.Serializer]] = {}
-
-
-def paginated(serializer: type[serializers.BaseSerializer]) -> type[serializers.Serializer]:
-    """The schema of one page of `serializer` items (component `Paginated<Name>List`)."""
-    if serializer not in _PAGINATED:
-        name = serializer.__name__.removesuffix("Serializer")
-        _PAGINATED[serializer] = type(
-            f"Paginated{name}ListSerializer",
-            (serializers.Serializer,),
-            {
-                "__doc__": f"One page of {name} items, in a stable order.",
-                "count": serializers.IntegerField(help_text="Items on all pages."),
-                "next": serializers.URLField(
-                    allow_null=True, help_text="The next page, or null on the last."
-                ),
-                "previous": serializers.URLField(
-                    allow_null=True, help_text="The previous page, or null on the first."
-                ),
-                "results": serializer(many=True),
-            },
-        )
-    return _PAGINATED[serializer]
-
-
-PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="Page number, from 1."),
-    OpenApiParameter("page_size", int, description="Items per page (default 20, at most 100)."),
-]
-
-
-def paginate(view: APIView, request: Request, queryset: Any, serializer: type) -> Response:
-    """One page of `queryset` rendered with `serializer` (the view's paginator)."""
-    paginator = ApiPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer(page, many=True).data)
 
 
 __all__ = [

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections.abc import Callable, Sequence
 from functools import wraps
@@ -45,16 +44,26 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from config.api import ApiError, api_cache
+from config.api_headers import IDEMPOTENCY_KEY_RE
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
 RECORD_SECONDS = 24 * 60 * 60
 # Longer than any request should take; a lock left by a crashed process frees itself.
 LOCK_SECONDS = 30
 POLL_SECONDS = 0.05
 
 Handler = TypeVar("Handler", bound=Callable[..., Response])
+
+
+class IdempotencyKeyReused(ApiError):
+    error_code = "idempotency_key_reused"
+    status_code = 409
+
+
+class IdempotencyInProgress(ApiError):
+    error_code = "idempotency_in_progress"
+    status_code = 409
 
 
 def idempotent(*, redact: Sequence[str] = ()) -> Callable[[Handler], Handler]:
@@ -88,10 +97,8 @@ def _fingerprint(request: Request) -> str:
 
 def _replay(record: dict[str, Any], fingerprint: str) -> Response:
     if record["fingerprint"] != fingerprint:
-        raise ApiError(
-            _("This Idempotency-Key was already used with a different request."),
-            code="idempotency_key_reused",
-            status_code=409,
+        raise IdempotencyKeyReused(
+            _("This Idempotency-Key was already used with a different request.")
         )
     headers = {REPLAYED_HEADER: "true"}
     if record.get("location"):
@@ -121,7 +128,7 @@ def idempotency_guard(
     supplied = request.headers.get(HEADER)
     if supplied is None:
         return handler()
-    if not KEY_PATTERN.match(supplied):
+    if not IDEMPOTENCY_KEY_RE.fullmatch(supplied):
         raise exceptions.ValidationError(
             {HEADER: [_("Use 1 to 200 characters: letters, digits, and . _ : - (a UUID).")]}
         )
@@ -137,10 +144,8 @@ def idempotency_guard(
         record = _wait_for_record(key)
         if record is not None:
             return _replay(record, fingerprint)
-        raise ApiError(
+        raise IdempotencyInProgress(
             _("A request with this Idempotency-Key is still being processed. Retry shortly."),
-            code="idempotency_in_progress",
-            status_code=409,
             headers={"Retry-After": "1"},
         )
     # The first request may have finished between our read and taking the lock.

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.urls import path
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -19,6 +18,8 @@ from rest_framework.response import Response
 from accounts.audit import AuditEvent, audit_event_list
 from accounts.models import Membership
 from config.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
+from config.api_input import InputSerializer
+from tutoring.api.exports import StudentExportSerializer
 from tutoring.api.idempotency import idempotent
 from tutoring.errors import InvalidInput
 from tutoring.models import ModerationAction, ModerationCategory, ReviewItem
@@ -66,7 +67,7 @@ class ReviewItemSerializer(serializers.Serializer):
     )
 
 
-class ReviewDecisionSerializer(serializers.Serializer):
+class ReviewDecisionSerializer(InputSerializer):
     status = serializers.ChoiceField(choices=[str(d) for d in DECISIONS])
     note = serializers.CharField(
         required=False,
@@ -161,7 +162,7 @@ class PolicySerializer(serializers.Serializer):
     may_use_tutor = serializers.BooleanField()
 
 
-class PolicyAcceptSerializer(serializers.Serializer):
+class PolicyAcceptSerializer(InputSerializer):
     version = serializers.IntegerField(help_text="The version number the student read.")
 
 
@@ -264,14 +265,14 @@ class StudentExportApi(SchoolApiView):
         description="Profile, sessions, messages, explanations (with what was sent to the AI "
         "service), feedback, exercise answers, policy records. Audited.",
         request=None,
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: StudentExportSerializer},
     )
     def post(self, request: Request, school_slug: str, member_id: str) -> Response:
         student = data_rights.student_membership_get(school=self.school, member_id=member_id)
         data = data_rights.student_data_export(
             school=self.school, student=student, actor=self.membership, via="api"
         )
-        return Response(data)
+        return Response(StudentExportSerializer(data).data)
 
 
 class StudentDeletionSerializer(serializers.Serializer):

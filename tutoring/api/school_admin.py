@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from accounts.models import Membership
 from config.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
+from config.api_input import InputSerializer
 from tutoring import selectors_teacher
 from tutoring.api.idempotency import idempotent
 from tutoring.services import budgets as budget_services
@@ -45,7 +46,7 @@ class BudgetSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class BudgetPatchSerializer(serializers.Serializer):
+class BudgetPatchSerializer(InputSerializer):
     monthly_token_budget = serializers.IntegerField(min_value=0, max_value=10**15, required=False)
     student_daily_token_budget = serializers.IntegerField(
         min_value=0, max_value=2_000_000_000, required=False
@@ -205,7 +206,7 @@ class CreatedProviderKeySerializer(ProviderKeySerializer):
     )
 
 
-class ProviderKeyInputSerializer(serializers.Serializer):
+class ProviderKeyInputSerializer(InputSerializer):
     key = serializers.CharField(max_length=500, help_text="The provider's API key.")
     label = serializers.CharField(  # type: ignore[assignment]  # as in ProviderKeySerializer
         max_length=80, required=False, allow_blank=True, default=""

@@ -24,7 +24,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.access import SchoolSuspended
-from config.api import error_body
+from config.api import UNAVAILABLE_ERRORS, UNAVAILABLE_RETRY_SECONDS, error_body
 from tutoring.views.stream import event_stream, open_stream, release_connection
 
 STREAM_PATH = "/api/v1/schools/{school_slug}/explanations/{explanation_id}/stream"
@@ -47,9 +47,11 @@ def _error(status: int, code: str, message: str, **headers: str) -> JsonResponse
     return response
 
 
-def _resume_from(request: HttpRequest) -> int:
-    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id", "")
-    return int(raw) if raw.isdigit() else 0
+def _resume_from(request: HttpRequest) -> int | None:
+    """Characters the client has (header first, then `?last_event_id=`); None when the
+    value is not a whole number (a 400, like any query parameter that does not parse)."""
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id", "0")
+    return int(raw) if raw.isdigit() else None
 
 
 async def explanation_stream_api(
@@ -83,8 +85,20 @@ async def explanation_stream_api(
         return _error(404, "not_found", _("Not found."))
     except SchoolSuspended:
         return _error(403, "school_suspended", _("This school is suspended. Contact your school."))
+    except UNAVAILABLE_ERRORS:
+        return _error(
+            503,
+            "service_unavailable",
+            _("The service is unavailable for a moment. Try again shortly."),
+            Retry_After=str(UNAVAILABLE_RETRY_SECONDS),
+        )
+    resume_from = _resume_from(request)
+    if resume_from is None:
+        fields = {"last_event_id": [_("Use a whole number from 0.")]}
+        message = _("Some fields are not valid: see `fields`.")
+        return JsonResponse(error_body("invalid_input", message, fields), status=400)
     response = StreamingHttpResponse(
-        event_stream(start, _resume_from(request)), content_type="text/event-stream"
+        event_stream(start, resume_from), content_type="text/event-stream"
     )
     response["Cache-Control"] = "no-cache"
     # Proxies (nginx) must pass each event on at once rather than buffer the response.
@@ -95,28 +109,70 @@ async def explanation_stream_api(
 explanation_stream_api.csrf_exempt = True  # type: ignore[attr-defined]  # GET only, token auth
 
 
-def _error_response(description: str) -> dict[str, Any]:
-    return {
+def _error_response(description: str, *headers: str) -> dict[str, Any]:
+    response: dict[str, Any] = {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
+    if headers:
+        response["headers"] = {name: {"schema": {"type": "string"}} for name in headers}
+    return response
+
+
+def _object(description: str, **properties: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "description": description}
+    if properties:
+        schema.update(properties=properties, required=list(properties))
+    return schema
+
+
+_STRING = {"type": "string"}
+_STATUS = {"$ref": "#/components/schemas/ExplanationStatusEnum"}
+# The `data:` of each event type, as components a generated client gets models for.
+STREAM_EVENTS: dict[str, dict[str, Any]] = {
+    "StreamDelta": _object(
+        "`event: delta`: append `text`. Its `id:` is the number of characters sent so far "
+        "(send it back as `last_event_id` / `Last-Event-ID` to resume after it).",
+        text=_STRING,
+    ),
+    "StreamStatus": _object(
+        "`event: status`: the status changed; show `label`.", status=_STATUS, label=_STRING
+    ),
+    "StreamReset": _object("`event: reset` (`id: 0`): a retry began; clear the text."),
+    "StreamDone": _object(
+        "`event: done`: finished; `html` is the whole answer, sanitized, `text` the same "
+        "as Markdown (or the failure's message). The server then closes the stream.",
+        status=_STATUS,
+        label=_STRING,
+        html=_STRING,
+        text=_STRING,
+    ),
+}
+_RESUME = "Characters already received (the `id:` of the last `delta`): resume after them."
 
 
 def add_stream_to_schema(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """drf-spectacular post-processing hook: document the stream, which is not a DRF view."""
+    result.setdefault("components", {}).setdefault("schemas", {}).update(STREAM_EVENTS)
+    events = {
+        name.removeprefix("Stream").lower(): {"$ref": f"#/components/schemas/{name}"}
+        for name in STREAM_EVENTS
+    }
     result.setdefault("paths", {})[STREAM_PATH] = {
         "get": {
             "operationId": "explanation_stream_get",
             "summary": "Watch an explanation being written (Server-Sent Events)",
             "description": (
-                '`text/event-stream`. Events: `delta` data {"text"} with `id:` = characters '
-                'sent so far; `status` data {"status", "label"}; `reset` data {} (a retry '
-                'began: clear the text); `done` data {"status", "label", "html", '
-                '"text"} (`html` sanitized), after which the server closes the stream. '
-                "Comments (`: keep-alive`) arrive while nothing happens. Reconnect with "
-                "`Last-Event-ID` to resume; a stream lasts at most 5 minutes. It also ends, "
-                "without `done`, when your access ends (membership or account deactivated, "
-                "school suspended): the reconnect is then refused (401/403/404)."
+                "`text/event-stream`, read as it arrives (not one string at the end). "
+                "It starts with `retry: 2000`; each event is `id:` (deltas and reset "
+                "only), `event:` and one `data:` line of JSON: `delta` (StreamDelta), "
+                "`status` (StreamStatus), `reset` (StreamReset), `done` (StreamDone), "
+                "after which the server closes the stream. Comments (`: keep-alive`) "
+                "arrive while nothing happens. Reconnect with `last_event_id` (or the "
+                "`Last-Event-ID` header, which wins) to resume; a stream lasts at most "
+                "5 minutes. It also ends, without `done`, when your access ends "
+                "(membership or account deactivated, school suspended): the reconnect is "
+                "then refused (401/403/404)."
             ),
             "tags": ["asking the tutor"],
             "parameters": [
@@ -133,20 +189,32 @@ def add_stream_to_schema(result: dict[str, Any], **kwargs: Any) -> dict[str, Any
                     "schema": {"type": "string", "format": "uuid"},
                 },
                 {
+                    "name": "last_event_id",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 0},
+                    "description": _RESUME + " For clients that cannot set headers.",
+                },
+                {
                     "name": "Last-Event-ID",
                     "in": "header",
                     "required": False,
                     "schema": {"type": "integer", "minimum": 0},
-                    "description": "Characters already received: resume after them.",
+                    "description": _RESUME + " Sent by SSE libraries on reconnect.",
                 },
             ],
             "security": [{"jwt": []}, {"cookieAuth": []}],
             "responses": {
                 "200": {
-                    "description": "The event stream.",
+                    "description": "The event stream. Event data types: "
+                    + ", ".join(
+                        f"`{event}` {ref['$ref'].rsplit('/', 1)[1]}"
+                        for event, ref in events.items()
+                    )
+                    + ".",
                     "content": {
                         "text/event-stream": {
-                            "schema": {"type": "string"},
+                            "schema": {"type": "string", "x-sse-events": events},
                             "example": (
                                 "retry: 2000\n\nid: 12\nevent: delta\n"
                                 'data: {"text": "A fraction "}\n\nevent: done\n'
@@ -156,9 +224,14 @@ def add_stream_to_schema(result: dict[str, Any], **kwargs: Any) -> dict[str, Any
                         }
                     },
                 },
-                "401": _error_response("Not signed in, or the token is invalid."),
+                "400": _error_response("`last_event_id` / `Last-Event-ID` is not a whole number."),
+                "401": _error_response(
+                    "Not signed in, or the token is invalid.", "WWW-Authenticate"
+                ),
                 "403": _error_response("The school is suspended."),
                 "404": _error_response("No such school, explanation, or not yours."),
+                "405": _error_response("Only GET is allowed.", "Allow"),
+                "503": _error_response("The database is unreachable for a moment.", "Retry-After"),
             },
         }
     }

@@ -34,6 +34,7 @@ from config.api import (
     paginate,
     paginated,
 )
+from config.api_input import InputSerializer, filter_object
 from tutoring import selectors
 from tutoring.api.idempotency import idempotent
 from tutoring.errors import NotFound
@@ -202,7 +203,7 @@ class LessonSummarySerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class LessonFilterSerializer(serializers.Serializer):
+class LessonFilterSerializer(InputSerializer):
     classroom = serializers.UUIDField(required=False)
 
 
@@ -225,8 +226,9 @@ class LessonListApi(SchoolApiView):
             .filter(status=Lesson.Status.PUBLISHED, published_version__isnull=False)
             .select_related("published_version")
         )
-        if classroom := query.validated_data.get("classroom"):
-            lessons = lessons.filter(classroom__public_id=classroom)
+        if classroom_id := query.validated_data.get("classroom"):
+            classes = selectors.classroom_list_for_member(member=self.membership)
+            lessons = lessons.filter(classroom=filter_object(classes, classroom_id, "classroom"))
         return paginate(
             self, request, lessons.order_by("created_at", "id"), LessonSummarySerializer
         )
@@ -280,6 +282,23 @@ def _etag(data: Any) -> str:
     return f'"{hashlib.sha256(body).hexdigest()[:40]}"'
 
 
+LESSON_CACHE_HEADERS = [
+    OpenApiParameter(
+        name,
+        str,
+        OpenApiParameter.HEADER,
+        required=True,
+        description=description,
+        response=[200, 304],
+    )
+    for name, description in (
+        ("ETag", "Send back as `If-None-Match` to revalidate."),
+        ("Last-Modified", "When the lesson last changed (HTTP date)."),
+        ("Cache-Control", "`private, no-cache`: keep it, but revalidate before use."),
+    )
+]
+
+
 class LessonDetailApi(SchoolApiView):
     @extend_schema(
         tags=[STUDENT],
@@ -294,7 +313,8 @@ class LessonDetailApi(SchoolApiView):
                 str,
                 OpenApiParameter.HEADER,
                 description="An ETag from an earlier answer.",
-            )
+            ),
+            *LESSON_CACHE_HEADERS,
         ],
         responses={
             200: LessonDetailSerializer,
@@ -325,7 +345,7 @@ class LessonDetailApi(SchoolApiView):
 # --- Exercises -------------------------------------------------------------------------------
 
 
-class AttemptInputSerializer(serializers.Serializer):
+class AttemptInputSerializer(InputSerializer):
     answer = serializers.CharField(max_length=500, trim_whitespace=True)
 
 
@@ -338,6 +358,8 @@ class AttemptSerializer(serializers.Serializer):
 
 
 class ExerciseAttemptApi(SchoolApiView):
+    sends_location = False  # an attempt has no URL of its own
+
     @extend_schema(
         tags=[STUDENT],
         summary="Answer an exercise",
@@ -357,7 +379,7 @@ class ExerciseAttemptApi(SchoolApiView):
         return Response(AttemptSerializer(attempt).data, status=201)
 
 
-class ExplainInputSerializer(serializers.Serializer):
+class ExplainInputSerializer(InputSerializer):
     session_id = serializers.UUIDField(
         required=False, help_text="Continue this session (default: a new one)."
     )
@@ -429,11 +451,11 @@ class SessionDetailSerializer(SessionSerializer):
     messages = MessageSerializer(many=True, source="message_rows")
 
 
-class SessionFilterSerializer(serializers.Serializer):
+class SessionFilterSerializer(InputSerializer):
     lesson = serializers.UUIDField(required=False)
 
 
-class SessionStartSerializer(serializers.Serializer):
+class SessionStartSerializer(InputSerializer):
     lesson_id = serializers.UUIDField()
 
 
@@ -458,8 +480,9 @@ class SessionListApi(SchoolApiView):
         query = SessionFilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         sessions = selectors.session_list_for_student(member=self.membership)
-        if lesson := query.validated_data.get("lesson"):
-            sessions = sessions.filter(lesson__public_id=lesson)
+        if lesson_id := query.validated_data.get("lesson"):
+            visible = selectors.lesson_list_for_member(member=self.membership)
+            sessions = sessions.filter(lesson=filter_object(visible, lesson_id, "lesson"))
         return paginate(self, request, sessions.order_by("-started_at", "-id"), SessionSerializer)
 
     @extend_schema(
@@ -499,7 +522,7 @@ class SessionDetailApi(SchoolApiView):
         return Response(SessionDetailSerializer(session).data)
 
 
-class QuestionInputSerializer(serializers.Serializer):
+class QuestionInputSerializer(InputSerializer):
     question = serializers.CharField(max_length=MAX_QUESTION_CHARS)
 
 
@@ -585,7 +608,7 @@ class ExplanationDetailApi(SchoolApiView):
         return Response(ExplanationSerializer(explanation).data)
 
 
-class FeedbackInputSerializer(serializers.Serializer):
+class FeedbackInputSerializer(InputSerializer):
     is_helpful = serializers.BooleanField()
     comment = serializers.CharField(
         max_length=MAX_COMMENT_CHARS, required=False, allow_blank=True, default=""
@@ -638,7 +661,7 @@ class ExplanationRetryApi(SchoolApiView):
 # --- Profile ---------------------------------------------------------------------------------
 
 
-class ProfileSerializer(serializers.Serializer):
+class ProfileSerializer(InputSerializer):
     """What personalizes explanations. Never a name or e-mail address."""
 
     grade = serializers.CharField(max_length=20, allow_blank=True, required=False)

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from accounts.models import Membership
 from accounts.selectors import member_list
 from config.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
+from config.api_input import InputSerializer, filter_object
 from tutoring import selectors, selectors_teacher
 from tutoring.api.idempotency import idempotent
 from tutoring.api.student import (
@@ -66,7 +67,7 @@ class TeachingClassroomSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class ClassroomInputSerializer(serializers.Serializer):
+class ClassroomInputSerializer(InputSerializer):
     name = serializers.CharField(max_length=120)
     subject = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
 
@@ -133,7 +134,7 @@ class RosterEntrySerializer(serializers.Serializer):
     last_session_at = serializers.DateTimeField(allow_null=True, default=None)
 
 
-class EnrolInputSerializer(serializers.Serializer):
+class EnrolInputSerializer(InputSerializer):
     member_id = serializers.UUIDField(
         required=False, help_text="The student's membership id (school admins' member list)."
     )
@@ -146,6 +147,7 @@ class EnrolInputSerializer(serializers.Serializer):
 
 
 class RosterApi(SchoolApiView):
+    sends_location = False
     required_role = TEACHER_ROLE
 
     @extend_schema(
@@ -213,7 +215,7 @@ class RosterEntryApi(SchoolApiView):
 # --- Lessons ---------------------------------------------------------------------------------
 
 
-class _ContractFields(serializers.Serializer):
+class _ContractFields(InputSerializer):
     """The lesson contract: what the tutor is told about the lesson."""
 
     title = serializers.CharField(max_length=200)
@@ -286,7 +288,7 @@ class TeachingLessonSerializer(_ContractFields):
         return str(render_markdown(lesson.material)) if lesson.material else ""
 
 
-class LessonListFilterSerializer(serializers.Serializer):
+class LessonListFilterSerializer(InputSerializer):
     classroom = serializers.UUIDField(required=False)
 
 
@@ -315,8 +317,9 @@ class TeachingLessonListApi(SchoolApiView):
         query = LessonListFilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         lessons = selectors_teacher.teacher_lesson_list(member=self.membership)
-        if classroom := query.validated_data.get("classroom"):
-            lessons = lessons.filter(classroom__public_id=classroom)
+        if classroom_id := query.validated_data.get("classroom"):
+            classes = selectors_teacher.teacher_classroom_list(member=self.membership)
+            lessons = lessons.filter(classroom=filter_object(classes, classroom_id, "classroom"))
         return paginate(
             self, request, lessons.order_by("created_at", "id"), TeachingLessonSummarySerializer
         )
@@ -453,7 +456,7 @@ class LessonVersionListApi(SchoolApiView):
 # --- Exercises -------------------------------------------------------------------------------
 
 
-class TeachingExerciseSerializer(serializers.Serializer):
+class TeachingExerciseSerializer(InputSerializer):
     """An exercise with its answer key (teachers only)."""
 
     id = serializers.UUIDField(source="public_id")
@@ -639,7 +642,7 @@ class TranscriptSerializer(serializers.Serializer):
     explanations = TranscriptExplanationSerializer(many=True, source="explanation_rows")
 
 
-class TranscriptFilterSerializer(serializers.Serializer):
+class TranscriptFilterSerializer(InputSerializer):
     student = serializers.UUIDField(required=False)
     lesson = serializers.UUIDField(required=False)
     feedback = serializers.ChoiceField(
@@ -693,9 +696,8 @@ class TranscriptListApi(SchoolApiView):
                 )
             student_id = student.user_id
         if "lesson" in filters:
-            lesson_id = selectors_teacher.teacher_lesson_get(
-                member=self.membership, public_id=filters["lesson"]
-            ).pk
+            lessons = selectors_teacher.teacher_lesson_list(member=self.membership)
+            lesson_id = filter_object(lessons, filters["lesson"], "lesson").pk
         sessions = selectors_teacher.transcript_list(
             member=self.membership,
             student_id=student_id,
