@@ -68,6 +68,14 @@ def test_zero_is_not_false_in_a_json_body(school, school_admin, student) -> None
     assert _member(school, student).is_active
 
 
+def test_a_number_for_the_provider_base_url_is_refused_not_coerced(school, school_admin) -> None:
+    response = bearer_client(school_admin).patch(
+        school_url("riverside", "admin/provider"), {"llm_base_url": 0}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"llm_base_url": ["Send a string."]}
+
+
 def test_signing_in_with_a_number_for_a_password_is_refused_as_input(student) -> None:
     response = bearer_client(None).post(
         f"{API}/auth/token", {"email": student.email, "password": 0}, format="json"

@@ -124,7 +124,7 @@ class ProviderSettingsSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class ProviderSettingsPatchSerializer(serializers.Serializer):
+class ProviderSettingsPatchSerializer(InputSerializer):
     llm_provider = serializers.CharField(max_length=20, required=False, allow_blank=True)
     llm_model = serializers.CharField(max_length=100, required=False, allow_blank=True)
     llm_base_url = serializers.CharField(
