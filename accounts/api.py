@@ -23,13 +23,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts import lockout, services
 from accounts.models import Invitation, Membership
 from accounts.selectors import invitation_list, member_list, membership_list_for_user
+from accounts.tokens import RotatingTokenRefreshSerializer, VersionedTokenObtainPairSerializer
 from config.api import (
     PAGE_PARAMETERS,
     ApiView,
@@ -72,7 +72,8 @@ TOKEN_EXAMPLE = OpenApiExample(
 
 
 class TokenObtainApi(TokenObtainPairView):
-    serializer_class = strict(TokenObtainPairSerializer)
+    # The versioned pair (accounts.tokens), with strict input types.
+    serializer_class = strict(VersionedTokenObtainPairSerializer)
     # Per address (spraying many accounts) and per account (one account, many addresses).
     throttle_classes = [AuthThrottle, AuthAccountThrottle]
     extra_error_statuses = {"POST": (401,)}
@@ -114,6 +115,7 @@ class TokenObtainApi(TokenObtainPairView):
 
 
 class TokenRefreshApi(TokenRefreshView):
+    serializer_class = strict(RotatingTokenRefreshSerializer)
     throttle_classes = [AuthThrottle]
     extra_error_statuses = {"POST": (401,)}
 

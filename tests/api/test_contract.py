@@ -76,6 +76,12 @@ def test_a_number_for_the_provider_base_url_is_refused_not_coerced(school, schoo
     assert response.json()["error"]["fields"] == {"llm_base_url": ["Send a string."]}
 
 
+def test_a_number_for_a_refresh_token_is_refused_as_input(db) -> None:
+    response = bearer_client(None).post(f"{API}/auth/token/refresh", {"refresh": 0})
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"refresh": ["Send a string."]}
+
+
 def test_signing_in_with_a_number_for_a_password_is_refused_as_input(student) -> None:
     response = bearer_client(None).post(
         f"{API}/auth/token", {"email": student.email, "password": 0}, format="json"
