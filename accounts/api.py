@@ -34,6 +34,7 @@ from config.api import (
     PAGE_PARAMETERS,
     ApiView,
     AuthAccountThrottle,
+    AuthSessionThrottle,
     AuthThrottle,
     SchoolApiView,
     paginate,
@@ -116,7 +117,7 @@ class TokenObtainApi(TokenObtainPairView):
 
 class TokenRefreshApi(TokenRefreshView):
     serializer_class = strict(RotatingTokenRefreshSerializer)
-    throttle_classes = [AuthThrottle]
+    throttle_classes = [AuthSessionThrottle]
     extra_error_statuses = {"POST": (401,)}
 
     @extend_schema(
@@ -139,7 +140,7 @@ class LogoutApi(ApiView):
     # The access token may have expired already; holding the refresh token is the proof.
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
-    throttle_classes = [AuthThrottle]
+    throttle_classes = [AuthSessionThrottle]
     extra_error_statuses = {"POST": (401,)}
 
     def get_authenticate_header(self, request: Request) -> str:

@@ -487,12 +487,20 @@ class AskSchoolThrottle(_SettingsRateThrottle):
 
 
 class AuthThrottle(_SettingsRateThrottle):
-    """Sign-in and refresh attempts per client address (spraying many accounts)."""
+    """Sign-in attempts per client address (spraying many accounts)."""
 
     scope = "auth"
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class AuthSessionThrottle(AuthThrottle):
+    """Refresh and sign-out calls per client address. A scope of their own: someone
+    spraying sign-ins from a school's shared address must not stop everyone else's
+    devices there from refreshing."""
+
+    scope = "auth_session"
 
 
 # How long an address where an account signed in stays exempt from that account's limit.

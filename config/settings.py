@@ -376,6 +376,8 @@ from datetime import timedelta  # noqa: E402
 API_THROTTLE_ASK_USER: str = env.str("API_THROTTLE_ASK_USER", default="30/min")
 API_THROTTLE_ASK_SCHOOL: str = env.str("API_THROTTLE_ASK_SCHOOL", default="600/min")
 API_THROTTLE_AUTH: str = env.str("API_THROTTLE_AUTH", default="20/min")
+# Refresh and sign-out calls per client address (every device behind a school's address).
+API_THROTTLE_AUTH_SESSION: str = env.str("API_THROTTLE_AUTH_SESSION", default="120/min")
 # Sign-in attempts per e-mail address, from addresses it has not signed in from before.
 API_THROTTLE_AUTH_ACCOUNT: str = env.str("API_THROTTLE_AUTH_ACCOUNT", default="10/min")
 # How long a retry waits for the first request with the same Idempotency-Key to finish
@@ -399,6 +401,7 @@ REST_FRAMEWORK = {
         "ask_user": API_THROTTLE_ASK_USER,
         "ask_school": API_THROTTLE_ASK_SCHOOL,
         "auth": API_THROTTLE_AUTH,
+        "auth_session": API_THROTTLE_AUTH_SESSION,
         "auth_account": API_THROTTLE_AUTH_ACCOUNT,
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

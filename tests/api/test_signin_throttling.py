@@ -108,3 +108,11 @@ def test_every_api_throttle_reads_the_client_address_through_the_one_rule() -> N
     assert throttles, "no throttled endpoint found: the walk is broken"
     # DRF's own get_ident trusts X-Forwarded-For; ours asks config/client_address.py.
     assert all(t.get_ident is _SettingsRateThrottle.get_ident for t in throttles), throttles
+
+
+def test_a_sign_in_sprayer_at_the_shared_address_does_not_stop_refreshes_there(student) -> None:
+    tablet = _token(student.email, TEST_PASSWORD).json()
+    statuses = [_token(f"pupil{i}@riverside.test").status_code for i in range(25)]
+    assert statuses[-1] == 429  # sign-ins from this address are throttled now
+    refreshed = APIClient().post(f"{API}/auth/token/refresh", {"refresh": tablet["refresh"]})
+    assert refreshed.status_code == 200  # the school's devices still refresh
