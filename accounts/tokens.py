@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -73,6 +74,14 @@ def user_tokens_revoke(*, user: User) -> None:
     transaction of the change that causes it, so both commit or neither does. Idempotent
     in effect: calling it twice ends nothing more."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+
+
+def expired_tokens_flush() -> int:
+    """Delete the outstanding (and so the blacklisted) rows of refresh tokens that have
+    expired: they can no longer be used, and each row holds a token's full text. Run daily
+    by celery beat. Returns how many were deleted. Idempotent."""
+    deleted, _by_model = OutstandingToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
 
 
 def refresh_token_rotate(*, raw: str) -> dict[str, str]:

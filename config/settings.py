@@ -273,6 +273,7 @@ CELERY_IMPORTS = ["tutoring.safety.tasks"]  # autodiscovery finds only <app>.tas
 CELERY_BEAT_SCHEDULE = {
     "sweep-explanations": {"task": "tutoring.tasks.explanations_sweep", "schedule": 60.0},
     "purge-transcripts": {"task": "tutoring.safety.tasks.transcripts_purge", "schedule": 86400.0},
+    "flush-expired-tokens": {"task": "accounts.tasks.expired_tokens_flush", "schedule": 86400.0},
 }
 
 # --- LLM ------------------------------------------------------------------------------------

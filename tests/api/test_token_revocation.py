@@ -314,3 +314,29 @@ def test_an_operator_deleting_a_membership_ends_the_tokens(
     )
     assert deleted.status_code == 302
     assert_refused(refresh(tokens["refresh"]))
+
+
+def test_the_daily_flush_forgets_expired_refresh_tokens_and_keeps_live_ones(student) -> None:
+    from datetime import timedelta
+
+    import time_machine
+    from django.conf import settings
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    from accounts.tasks import expired_tokens_flush_task
+    from config.celery import app
+
+    refresh_days = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].days
+    with time_machine.travel(timezone.now() - timedelta(days=refresh_days + 1)):
+        old = sign_in(student.email)
+    live = sign_in(student.email)
+    assert OutstandingToken.objects.filter(user=student).count() == 2
+
+    assert expired_tokens_flush_task.apply().result == 1
+    assert OutstandingToken.objects.filter(user=student).count() == 1
+    assert_refused(refresh(old["refresh"]))
+    assert refresh(live["refresh"]).status_code == 200
+    # beat knows the task by the name it is registered under
+    schedule = settings.CELERY_BEAT_SCHEDULE["flush-expired-tokens"]
+    assert schedule["task"] in app.tasks
