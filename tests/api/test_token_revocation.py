@@ -327,7 +327,8 @@ def test_the_daily_flush_forgets_expired_refresh_tokens_and_keeps_live_ones(stud
     from accounts.tasks import expired_tokens_flush_task
     from config.celery import app
 
-    lifetime: timedelta = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    lifetime = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    assert isinstance(lifetime, timedelta)
     with time_machine.travel(timezone.now() - lifetime - timedelta(days=1)):
         old = sign_in(student.email)
     live = sign_in(student.email)
