@@ -93,7 +93,7 @@ def _read_sse(url: str, cookie: str, subscribed: threading.Event, out: dict[str,
 
 
 def _read_direct(base_url: str, user: str, out: dict[str, Any]) -> None:
-    from tutoring.llm import CompletionRequest, OpenAIProvider
+    from llm import CompletionRequest, OpenAIProvider
 
     provider = OpenAIProvider(BENCH_API_KEY, base_url, timeout=60)
 

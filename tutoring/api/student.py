@@ -26,7 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from config.api import (
+from base.api import (
     PAGE_PARAMETERS,
     AskSchoolThrottle,
     AskUserThrottle,
@@ -34,9 +34,9 @@ from config.api import (
     paginate,
     paginated,
 )
-from config.api_input import InputSerializer, filter_object
+from base.api_input import InputSerializer, filter_object
+from base.idempotency import idempotent
 from tutoring import selectors
-from tutoring.api.idempotency import idempotent
 from tutoring.errors import NotFound
 from tutoring.models import Explanation, Lesson, Message
 from tutoring.models.lessons import ReadingLevel

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from accounts.compiled import CompiledQuery
 from accounts.models import Membership, School
 from accounts.tenancy import school_context
-from tutoring.llm import Completion
+from llm import Completion
 from tutoring.models import (
     ClassroomMember,
     ExerciseAttempt,

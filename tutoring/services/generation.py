@@ -31,14 +31,14 @@ from django.utils.translation import gettext as _
 
 from accounts.models import School
 from accounts.tenancy import school_context
-from tutoring.errors import BudgetExhausted
-from tutoring.llm import (
+from llm import (
     Completion,
     CompletionRequest,
     LLMError,
     LLMPermanentError,
     LLMTransientError,
 )
+from tutoring.errors import BudgetExhausted
 from tutoring.models import Explanation, Message, SchoolSettings
 from tutoring.prompts import BuiltPrompt, build_prompt
 from tutoring.safety import pipeline as safety

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from celery import current_app
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
@@ -20,10 +21,9 @@ def _database_ok() -> str | None:
 
 
 def _broker_ok() -> str | None:
-    from config.celery import app
-
+    # The project's Celery app (config/celery.py, loaded with Django) is the current one.
     try:
-        with app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return None
     except Exception as exc:  # noqa: BLE001
