@@ -160,8 +160,8 @@ def main() -> None:
         from accounts.tenancy import school_context
         from bench.pipeline import _explanations_create
         from bench.seed import school_seed, sessions_start
+        from tutoring.live.channel import channel
         from tutoring.models import StudentProfile
-        from tutoring.streaming import channel
         from tutoring.tasks import explanation_generate
 
         # One extra batch first, not measured: first use of the tokenizer, the SDK's models

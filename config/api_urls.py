@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import api as accounts_api
 from base.api import api_not_found
 from tutoring.api import school_admin, student, teacher
-from tutoring.api.stream import explanation_stream_api
+from tutoring.live.api import explanation_stream_api
 
 school_patterns = [
     # Student

@@ -457,7 +457,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "tutoring.api.stream.add_stream_to_schema",
+        "tutoring.live.api.add_stream_to_schema",
         "base.api_schema.add_error_code_enum",
     ],
 }

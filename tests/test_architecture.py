@@ -18,9 +18,9 @@ INTERFACE_FILES = sorted(
         *ROOT.glob("accounts/views.py"),
         *ROOT.glob("accounts/api.py"),
         *ROOT.glob("base/*.py"),
-        *ROOT.glob("tutoring/views/*.py"),
+        *ROOT.glob("tutoring/web/*.py"),
         *ROOT.glob("tutoring/api/*.py"),
-        *ROOT.glob("tutoring/forms*.py"),
+        *ROOT.glob("tutoring/live/*.py"),
         *ROOT.glob("tutoring/tasks.py"),
     ]
 )

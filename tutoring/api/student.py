@@ -38,6 +38,7 @@ from base.api_input import InputSerializer, filter_object
 from base.idempotency import idempotent
 from tutoring import selectors
 from tutoring.errors import NotFound
+from tutoring.live.sse import explanation_label
 from tutoring.models import Explanation, Lesson, Message
 from tutoring.models.lessons import ReadingLevel
 from tutoring.rendering import render_markdown, render_plain
@@ -45,7 +46,6 @@ from tutoring.services import explanations as explanation_services
 from tutoring.services import lessons as lesson_services
 from tutoring.services import profiles as profile_services
 from tutoring.services.explanations import MAX_COMMENT_CHARS, MAX_QUESTION_CHARS
-from tutoring.views.stream import explanation_label
 
 STUDENT = "student"
 ASKING = "asking the tutor"
