@@ -28,11 +28,14 @@ UPGRADE_CHECK_BASELINE (another commit), UPGRADE_CHECK_KEEP=1 (keep database and
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -106,10 +109,11 @@ def _baseline_tree(commit: str, into: Path) -> str:
             "run `git fetch --unshallow` (CI clones need full history)"
         )
     full = resolved.stdout.strip()
-    archive = subprocess.Popen(["git", "archive", full], cwd=ROOT, stdout=subprocess.PIPE)
-    subprocess.run(["tar", "-x", "-C", str(into)], stdin=archive.stdout, check=True)
-    if archive.wait() != 0:
-        raise CheckFailed(f"git archive {full} failed")
+    archive = subprocess.run(["git", "archive", full], cwd=ROOT, capture_output=True, check=False)
+    if archive.returncode != 0:
+        raise CheckFailed(f"git archive {full} failed: {archive.stderr.decode().strip()}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
     return full
 
 
@@ -279,14 +283,13 @@ def check(baseline: str, work: Path, dbname: str) -> dict[str, Any]:
     _run("new code: migrate", [python, "manage.py", "migrate", "--no-input", "-v0"], ROOT, env)
     _run("new code: check_tenancy", [python, "manage.py", "check_tenancy"], ROOT, env)
     after = _snapshot(su_db_url, {t: e.columns for t, e in before.items()})
-    read = json.loads(
-        _run(
-            "new code: read as the runtime role",
-            [python, str(ROOT / "scripts" / "layout_migration_read.py")],
-            ROOT,
-            env,
-        ).strip().splitlines()[-1]
+    read_output = _run(
+        "new code: read as the runtime role",
+        [python, str(ROOT / "scripts" / "layout_migration_read.py")],
+        ROOT,
+        env,
     )
+    read = json.loads(read_output.strip().splitlines()[-1])  # the JSON line comes last
     problems = _compare(before, after) + _compare_reads(after, read)
     compared = sorted(set(before) - BOOKKEEPING)
     summary: dict[str, Any] = {
@@ -326,6 +329,9 @@ def main() -> int:
     except CheckFailed as exc:
         print(f"upgrade-check: FAILED: {exc}", file=sys.stderr)
         return 1
+    except psycopg.Error as exc:
+        print(f"upgrade-check: FAILED: PostgreSQL: {exc}", file=sys.stderr)
+        return 1
     finally:
         if keep:
             print(f"upgrade-check: kept database {dbname} and {work}", file=sys.stderr)
@@ -334,7 +340,7 @@ def main() -> int:
                 _drop_database(superuser_url, dbname)
             except psycopg.Error as exc:
                 print(f"upgrade-check: could not drop {dbname}: {exc}", file=sys.stderr)
-            subprocess.run(["rm", "-rf", str(work)], check=False)
+            shutil.rmtree(work, ignore_errors=True)
     summary["seconds"] = round(time.monotonic() - started, 1)
     print(json.dumps(summary, indent=2))
     if summary["problems"]:

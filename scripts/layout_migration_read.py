@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 sys.path.insert(0, os.getcwd())
@@ -23,6 +24,7 @@ django.setup()
 
 from django.apps import apps  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Model  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
@@ -34,8 +36,8 @@ from tutoring.selectors import explanation_list_for_student  # noqa: E402
 SEEDED_QUESTION = "Can you explain this step by step?"
 
 
-def _tenant_models() -> list[type]:
-    found = []
+def _tenant_models() -> list[type[Model]]:
+    found: list[type[Model]] = []
     for model in apps.get_models():
         fields = {f.name for f in model._meta.get_fields()}
         if "school" in fields and hasattr(model._default_manager, "for_school"):
@@ -47,9 +49,10 @@ def _counts(schools: list[School]) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     for model in _tenant_models():
         per_school = counts.setdefault(model._meta.db_table, {})
+        manager: Any = model._default_manager  # a SchoolManager (checked by _tenant_models)
         for school in schools:
             with school_context(school):
-                per_school[school.slug] = model._default_manager.for_school(school).count()
+                per_school[school.slug] = manager.for_school(school).count()
     return counts
 
 

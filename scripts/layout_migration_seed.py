@@ -58,8 +58,7 @@ def _membership(school: School, role: str) -> Membership:
         Membership.objects.for_school(school)
         .select_related("school", "user")
         .filter(role=role)
-        .order_by("pk")
-        .first()
+        .order_by("pk")[0]
     )
 
 
@@ -90,7 +89,8 @@ def _seed(school: School) -> dict[str, int]:
         pupil = _membership(school, Role.STUDENT)
         teacher = _membership(school, Role.TEACHER)
         admin = _membership(school, Role.SCHOOL_ADMIN)
-        lesson = Lesson.objects.for_school(school).filter(published_version__isnull=False).first()
+        published = Lesson.objects.for_school(school).filter(published_version__isnull=False)
+        lesson = published.order_by("pk")[0]
         exercise = Exercise.objects.for_school(school).filter(lesson=lesson).order_by("pk")[0]
         attempt = exercise_attempt_submit(actor=pupil, exercise=exercise, answer="not it")
         session = explanation_services.session_start(actor=pupil, lesson=lesson)
