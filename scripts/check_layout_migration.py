@@ -332,6 +332,9 @@ def main() -> int:
     except psycopg.Error as exc:
         print(f"upgrade-check: FAILED: PostgreSQL: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("upgrade-check: interrupted", file=sys.stderr)
+        return 130
     finally:
         if keep:
             print(f"upgrade-check: kept database {dbname} and {work}", file=sys.stderr)
