@@ -24,6 +24,6 @@ def _load_token_counter(**_: Any) -> None:
     """
     from django.conf import settings
 
-    from tutoring.tokens import count_tokens
+    from llm.tokens import count_tokens
 
     count_tokens("warm up", settings.LLM_MODEL)

@@ -79,7 +79,7 @@ _STORED_FAILURES = {
 
 def explanation_error_text(code: str, stored_message: str) -> str:
     """The readable text of a stored failure, in the active language when the code is known."""
-    from tutoring.llm.openai_provider import user_message_for
+    from llm.openai_provider import user_message_for
 
     known = _STORED_FAILURES.get(code)
     if known is not None:

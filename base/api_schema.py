@@ -3,8 +3,8 @@ code that raises them.
 
 `error.code` is the enum `ErrorCode`, built from the error classes (TutoringError and its
 subclasses, AccountsError's declared codes, ApiError's subclasses, the request-input
-errors of config.parsers) plus the codes the
-one exception handler emits itself (config.api.HANDLER_CODES). A new error class appears
+errors of base.parsers) plus the codes the
+one exception handler emits itself (base.api.HANDLER_CODES). A new error class appears
 in the schema without anyone editing a list; the committed-schema test then asks for the
 schema to be regenerated, and the generated-client test fails on any code the server
 sends that the enum lacks.
@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from accounts.services import AccountsError
-from config.api import HANDLER_CODES, ApiError
-from config.parsers import INPUT_ERRORS
+from base.api import HANDLER_CODES, ApiError
+from base.parsers import INPUT_ERRORS
 from tutoring.errors import TutoringError
 
 # Codes sent outside the DRF handler, by code that builds the envelope itself.
@@ -45,7 +45,7 @@ def error_codes() -> list[str]:
     codes.update(AccountsError.STATUSES)
     api: list[type[ApiError]] = [ApiError, *_subclasses(ApiError)]
     codes.update(api_error.error_code for api_error in api)
-    # The request-input errors (config.parsers), raised at the edge and by the parser.
+    # The request-input errors (base.parsers), raised at the edge and by the parser.
     codes.update(str(input_error.default_code) for input_error in INPUT_ERRORS)
     return sorted(codes)
 

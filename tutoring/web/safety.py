@@ -30,7 +30,6 @@ from accounts.access import SchoolViewMixin
 from accounts.audit import audit_event_list
 from accounts.models import Membership
 from tutoring.errors import InvalidInput, TutoringError
-from tutoring.forms_teacher import apply_service_error
 from tutoring.safety import data_rights, policy, review, rules, selectors
 from tutoring.safety.forms import (
     AuditFilterForm,
@@ -42,7 +41,8 @@ from tutoring.safety.forms import (
     SafetySettingsForm,
     StudentDeleteForm,
 )
-from tutoring.views.teacher import ServiceErrorsMixin
+from tutoring.web.forms_teacher import apply_service_error
+from tutoring.web.teacher import ServiceErrorsMixin
 
 REVIEW_PER_PAGE = 25
 AUDIT_PER_PAGE = 50

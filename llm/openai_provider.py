@@ -23,7 +23,7 @@ import openai
 from django.utils.translation import gettext_lazy
 from openai.types.chat import ChatCompletionChunk
 
-from tutoring.llm.base import (
+from llm.base import (
     Completion,
     CompletionRequest,
     LLMError,
@@ -32,8 +32,8 @@ from tutoring.llm.base import (
     ModerationResult,
     redact,
 )
-from tutoring.llm.moderation_queue import moderation_queue_for
-from tutoring.llm.outbound import REFUSED_CODE, GuardedTransport, OutboundRefused, is_refusal
+from llm.moderation_queue import moderation_queue_for
+from llm.outbound import REFUSED_CODE, GuardedTransport, OutboundRefused, is_refusal
 
 __all__ = ["DEFAULT_BASE_URL", "MODERATION_MODEL", "OpenAIProvider"]
 
@@ -90,7 +90,7 @@ _MESSAGES: dict[str, Any] = {
     ),
     "bad_request": gettext_lazy("The AI service could not process this request."),
     # One message for every refused or unresolvable school-chosen address: what answered
-    # (or did not) at that address is never told (tutoring/llm/outbound.py).
+    # (or did not) at that address is never told (llm/outbound.py).
     REFUSED_CODE: gettext_lazy(
         "The AI service address in the school settings cannot be used. Please ask a school "
         "administrator to check the AI settings."
@@ -176,7 +176,7 @@ class OpenAIProvider:
     `LLMPermanentError` whose messages never contain the key.
 
     `school_chosen_url=True` marks `base_url` as typed by a school admin: requests then go
-    only to addresses the outbound rule allows (tutoring/llm/outbound.py) and a refused or
+    only to addresses the outbound rule allows (llm/outbound.py) and a refused or
     unresolvable one fails with the permanent `provider_address_refused`. The operator's
     own base URL is trusted and left unchecked (it may well be a private address).
     """

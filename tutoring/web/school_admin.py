@@ -23,17 +23,17 @@ from accounts.access import SchoolViewMixin
 from accounts.models import Membership
 from tutoring import selectors_teacher
 from tutoring.errors import TutoringError
-from tutoring.forms_teacher import (
+from tutoring.services import keys as key_services
+from tutoring.services.budgets import budget_use, school_settings_get
+from tutoring.services.providers import model_for, provider_name_for
+from tutoring.services.school_admin import school_settings_update
+from tutoring.web.forms_teacher import (
     BudgetForm,
     ProviderKeyForm,
     SchoolSettingsForm,
     apply_service_error,
 )
-from tutoring.services import keys as key_services
-from tutoring.services.budgets import budget_use, school_settings_get
-from tutoring.services.providers import model_for, provider_name_for
-from tutoring.services.school_admin import school_settings_update
-from tutoring.views.teacher import ServiceErrorsMixin
+from tutoring.web.teacher import ServiceErrorsMixin
 
 
 class AdminView(ServiceErrorsMixin, SchoolViewMixin, View):

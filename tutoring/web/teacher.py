@@ -25,7 +25,12 @@ from accounts.models import Membership
 from tutoring import selectors, selectors_teacher
 from tutoring.charts import Bar, bar_chart
 from tutoring.errors import TutoringError
-from tutoring.forms_teacher import (
+from tutoring.models import Classroom, Lesson
+from tutoring.models.lessons import LessonContract
+from tutoring.rendering import render_markdown
+from tutoring.services import explanations as explanation_services
+from tutoring.services import lessons as lesson_services
+from tutoring.web.forms_teacher import (
     LANGUAGE_SUGGESTIONS,
     ClassroomForm,
     EnrollForm,
@@ -38,12 +43,7 @@ from tutoring.forms_teacher import (
     TranscriptFilterForm,
     apply_service_error,
 )
-from tutoring.models import Classroom, Lesson
-from tutoring.models.lessons import LessonContract
-from tutoring.rendering import render_markdown
-from tutoring.services import explanations as explanation_services
-from tutoring.services import lessons as lesson_services
-from tutoring.views.student import explanation_card_context
+from tutoring.web.student import explanation_card_context
 
 TRANSCRIPTS_PER_PAGE = 25
 USAGE_DAYS = 30

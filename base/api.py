@@ -48,7 +48,7 @@ from accounts.access import SchoolSuspended, school_access
 from accounts.models import Membership, School
 from accounts.services import AccountsError
 from accounts.tenancy import set_db_user
-from config.api_headers import (
+from base.api_headers import (
     IDEMPOTENCY_KEY_PARAMETER,
     IDEMPOTENCY_RETRY_AFTER_HEADER,
     LOCATION_HEADER,
@@ -56,9 +56,9 @@ from config.api_headers import (
     RETRY_AFTER_HEADER,
     WWW_AUTHENTICATE_HEADER,
 )
-from config.api_pagination import PAGE_PARAMETERS, ApiPagination, paginate, paginated
-from config.client_address import client_address, throttle_ident
-from config.parsers import PayloadTooLarge
+from base.api_pagination import PAGE_PARAMETERS, ApiPagination, paginate, paginated
+from base.client_address import client_address, throttle_ident
+from base.parsers import PayloadTooLarge
 from tutoring.errors import TutoringError
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class ApiError(exceptions.APIException):
     """An API-level error with a stable code (idempotency conflicts, suspended schools).
 
     Declare each kind as a subclass with `error_code` and `status_code`: the schema's
-    `ErrorCode` enum is generated from the subclasses (config/api_schema.py)."""
+    `ErrorCode` enum is generated from the subclasses (base/api_schema.py)."""
 
     error_code: str = "invalid"  # per class; an instance may carry a more specific one
     status_code = 400

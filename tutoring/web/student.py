@@ -28,18 +28,18 @@ from accounts.access import SchoolViewMixin
 from accounts.models import Membership
 from tutoring import selectors
 from tutoring.errors import TutoringError
-from tutoring.forms import (
+from tutoring.live.sse import explanation_label, explanation_state, explanation_stream
+from tutoring.models import ExerciseAttempt, Explanation, Lesson, TutoringSession
+from tutoring.services import explanations as explanation_services
+from tutoring.services import lessons as lesson_services
+from tutoring.services import profiles as profile_services
+from tutoring.web.forms import (
     AnswerForm,
     AskForm,
     FeedbackForm,
     StudentProfileForm,
     apply_service_error,
 )
-from tutoring.models import ExerciseAttempt, Explanation, Lesson, TutoringSession
-from tutoring.services import explanations as explanation_services
-from tutoring.services import lessons as lesson_services
-from tutoring.services import profiles as profile_services
-from tutoring.views.stream import explanation_label, explanation_state, explanation_stream
 
 HISTORY_PAGE_SIZE = 20
 RECENT_SESSIONS = 5
