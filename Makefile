@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 LOCK := requirements.lock
 
-.PHONY: install lock demo test lint services messages clean
+.PHONY: install lock demo test lint services messages clean check-upgrade
 
 install: $(VENV)/.installed
 
@@ -51,6 +51,11 @@ lint: install
 test: install services
 	DJANGO_SETTINGS_MODULE=config.test_settings $(PY) manage.py check --fail-level WARNING
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Issue #20's upgrade check: a database migrated and seeded by the baseline commit's code
+# migrates with today's code, every row intact (scripts/check_layout_migration.py).
+check-upgrade: install services
+	@$(PG_ENV) $(PY) scripts/check_layout_migration.py
 
 demo: install
 	@bash scripts/demo.sh
