@@ -21,22 +21,21 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.access import SchoolViewMixin
 from accounts.models import Membership
+from config.web_errors import form_error_add
 from tutoring import selectors_teacher
 from tutoring.errors import TutoringError
 from tutoring.forms_teacher import (
     BudgetForm,
     ProviderKeyForm,
     SchoolSettingsForm,
-    apply_service_error,
 )
 from tutoring.services import keys as key_services
 from tutoring.services.budgets import budget_use, school_settings_get
 from tutoring.services.providers import model_for, provider_name_for
 from tutoring.services.school_admin import school_settings_update
-from tutoring.views.teacher import ServiceErrorsMixin
 
 
-class AdminView(ServiceErrorsMixin, SchoolViewMixin, View):
+class AdminView(SchoolViewMixin, View):
     required_role = Membership.Role.SCHOOL_ADMIN
 
     def page(
@@ -59,7 +58,7 @@ class SettingsView(AdminView):
             try:
                 school_settings_update(actor=self.membership, **form.service_fields())
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, _("Settings saved."))
                 return redirect("admin_settings", school_slug=self.school.slug)
@@ -102,7 +101,7 @@ class KeysView(AdminView):
                     activate=form.cleaned_data["activate"],
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 return self._render(
                     ProviderKeyForm(initial={"activate": True}), created=created, status=201
@@ -157,7 +156,7 @@ class BudgetsView(AdminView):
             try:
                 school_settings_update(actor=self.membership, **form.cleaned_data)
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, _("Budgets saved."))
                 return redirect("admin_budgets", school_slug=self.school.slug)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,6 +21,7 @@ from django.views import View
 
 from accounts.access import SchoolViewMixin
 from accounts.models import Membership
+from config.web_errors import form_error_add
 from tutoring import selectors, selectors_teacher
 from tutoring.charts import Bar, bar_chart
 from tutoring.errors import TutoringError
@@ -36,7 +36,6 @@ from tutoring.forms_teacher import (
     PreviewProfileForm,
     PreviewQuestionForm,
     TranscriptFilterForm,
-    apply_service_error,
 )
 from tutoring.models import Classroom, Lesson
 from tutoring.models.lessons import LessonContract
@@ -49,22 +48,7 @@ TRANSCRIPTS_PER_PAGE = 25
 USAGE_DAYS = 30
 
 
-class ServiceErrorsMixin:
-    """A service's NotFound becomes a 404 page and its permission error a 403, the same as
-    the school door's own answers."""
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-        except TutoringError as exc:
-            if exc.status == 404:
-                raise Http404(exc.message) from exc
-            if exc.status == 403:
-                raise PermissionDenied(exc.message) from exc
-            raise
-
-
-class TeacherView(ServiceErrorsMixin, SchoolViewMixin, View):
+class TeacherView(SchoolViewMixin, View):
     required_role = Membership.Role.TEACHER
 
     def page(
@@ -106,7 +90,7 @@ class ClassListView(TeacherView):
                     actor=self.membership, **form.cleaned_data
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, _("Class created. Now enroll your students."))
                 return redirect(self.url("teacher_class", classroom.public_id))
@@ -134,7 +118,7 @@ class ClassDetailView(TeacherView):
                     actor=self.membership, classroom=classroom, user=student
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(
                     request, _("%(name)s is now in this class.") % {"name": student.display_name}
@@ -242,7 +226,7 @@ class LessonCreateView(LessonEditorMixin):
                     actor=self.membership, classroom=classroom, **data
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(
                     request, _("Lesson saved as a draft. Add exercises, then publish it.")
@@ -272,7 +256,7 @@ class LessonEditView(LessonEditorMixin):
                     actor=self.membership, lesson=lesson, **form.cleaned_data
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 if lesson.is_published:
                     messages.success(request, _("Saved and published as a new version."))
@@ -371,7 +355,7 @@ class ExerciseFormView(TeacherView):
                     actor=self.membership, lesson=lesson, exercise=exercise, **form.cleaned_data
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, _("Exercise saved."))
                 return redirect(self.url("teacher_lesson", lesson.public_id) + "#exercises")
@@ -432,7 +416,7 @@ class LessonPreviewStartView(TeacherView):
                     actor=self.membership, lesson=lesson, preview_profile=form.profile()
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 return redirect(self.url("teacher_preview_session", session.public_id))
         return self._render(lesson, form, status=400)
@@ -468,7 +452,7 @@ class PreviewSessionView(TeacherView):
                     actor=self.membership, session=session, question=form.cleaned_data["question"]
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 url = self.url("teacher_preview_session", session.public_id)
                 return redirect(f"{url}#explanation-{explanation.public_id}")
