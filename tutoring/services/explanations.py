@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, School
+from accounts.models import Membership
 from tutoring.errors import (
     Conflict,
     InvalidInput,
@@ -32,12 +32,13 @@ from tutoring.models import (
     Message,
     TutoringSession,
 )
-from tutoring.prompts import StudentContext, cache_key, is_solution_unlocked
+from tutoring.prompts import cache_key, is_solution_unlocked
 from tutoring.safety import pipeline as safety_pipeline
+from tutoring.selectors.classes import teaches
 from tutoring.services.budgets import budget_check, school_settings_get
-from tutoring.services.lessons import teaches
-from tutoring.services.profiles import profile_get_or_create
 from tutoring.services.providers import model_for, provider_name_for
+from tutoring.services.student_context import student_context, tries_on_exercise
+from tutoring.tasks import explanation_generate
 
 logger = logging.getLogger(__name__)
 
@@ -80,42 +81,6 @@ def session_start(
     )
 
 
-def student_context(session: TutoringSession) -> StudentContext:
-    """The personalization inputs of a session (a preview's chosen profile, or the
-    student's profile). Never a name, e-mail or database id."""
-    version = session.lesson_version
-    if session.is_preview:
-        p = session.preview_profile
-        return StudentContext(
-            grade=p.get("grade", ""),
-            language=p.get("language") or version.language,
-            reading_level=p.get("reading_level") or version.reading_level,
-            interests=p.get("interests", ""),
-            accommodations=p.get("accommodations", ""),
-            pseudonym=f"preview-{session.public_id}",
-        )
-    profile = profile_get_or_create(
-        school_member=Membership(school=session.school, user=session.student)
-    )
-    return StudentContext(
-        grade=profile.grade,
-        language=profile.preferred_language or version.language,
-        reading_level=profile.reading_level or version.reading_level,
-        interests=profile.interests,
-        accommodations=profile.accommodations,
-        pseudonym=str(profile.pseudonym),
-    )
-
-
-def tries_on_exercise(school: School, student_id: int, exercise_id: int) -> int:
-    """How many answers the student has given to the exercise (the answer policy's count)."""
-    return (
-        ExerciseAttempt.objects.for_school(school)
-        .filter(exercise_id=exercise_id, student_id=student_id)
-        .count()
-    )
-
-
 def _validate_question(question: str) -> str:
     question = (question or "").strip()
     if not question:
@@ -129,8 +94,6 @@ def _validate_question(question: str) -> str:
 
 
 def _enqueue(explanation: Explanation) -> None:
-    from tutoring.tasks import explanation_generate
-
     school_id, explanation_id = explanation.school_id, explanation.pk
 
     def send() -> None:

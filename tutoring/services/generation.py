@@ -49,8 +49,8 @@ from tutoring.services.budgets import (
     school_settings_get,
     usage_record,
 )
-from tutoring.services.explanations import student_context, tries_on_exercise
 from tutoring.services.providers import ProviderChoice, provider_for_school
+from tutoring.services.student_context import student_context, tries_on_exercise
 from tutoring.streaming import DeltaPublisher
 
 logger = logging.getLogger(__name__)

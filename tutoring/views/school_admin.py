@@ -22,7 +22,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts.access import SchoolViewMixin
 from accounts.models import Membership
 from config.web_errors import form_error_add
-from tutoring import selectors_teacher
+from tutoring import selectors
 from tutoring.errors import TutoringError
 from tutoring.forms_teacher import (
     BudgetForm,
@@ -67,9 +67,7 @@ class SettingsView(AdminView):
     def _render(self, form: SchoolSettingsForm, status: int = 200) -> HttpResponse:
         row = school_settings_get(self.school)
         provider = provider_name_for(self.school, row)
-        active_key = (
-            selectors_teacher.provider_key_list(school=self.school).filter(is_active=True).first()
-        )
+        active_key = selectors.provider_key_list(school=self.school).filter(is_active=True).first()
         return self.page(
             "settings.html",
             {
@@ -114,7 +112,7 @@ class KeysView(AdminView):
         created: key_services.CreatedKey | None = None,
         status: int = 200,
     ) -> HttpResponse:
-        keys = list(selectors_teacher.provider_key_list(school=self.school))
+        keys = list(selectors.provider_key_list(school=self.school))
         return self.page(
             "keys.html", {"form": form, "keys": keys, "created": created}, status=status
         )
@@ -122,7 +120,7 @@ class KeysView(AdminView):
 
 class KeyActionView(AdminView):
     def post(self, request: HttpRequest, key_id: str, action: str, **kwargs: Any) -> HttpResponse:
-        key = selectors_teacher.provider_key_get(school=self.school, public_id=key_id)
+        key = selectors.provider_key_get(school=self.school, public_id=key_id)
         if action == "activate":
             key_services.provider_key_activate(actor=self.membership, key=key)
             messages.success(
@@ -164,7 +162,7 @@ class BudgetsView(AdminView):
 
     def _render(self, form: BudgetForm, status: int = 200) -> HttpResponse:
         use = budget_use(school=self.school)
-        students = selectors_teacher.student_usage_today(school=self.school)
+        students = selectors.student_usage_today(school=self.school)
         return self.page(
             "budgets.html",
             {
