@@ -6,6 +6,8 @@ needs, so a page costs a fixed number of queries.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.db.models import Count, QuerySet
 
 from accounts.models import Membership, School
@@ -54,7 +56,7 @@ def lesson_list_for_member(*, member: Membership, managing: bool = False) -> Que
     return lessons.order_by("classroom__name", "title")
 
 
-def lesson_get(*, member: Membership, public_id: object, managing: bool = False) -> Lesson:
+def lesson_get(*, member: Membership, public_id: UUID | str, managing: bool = False) -> Lesson:
     """The one door to a lesson, for every interface: NotFound when `member` may not see it
     (`_lessons_for`; `managing` for the pages and endpoints that edit it). One query, with
     the class and the published version."""

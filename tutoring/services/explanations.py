@@ -35,6 +35,7 @@ from tutoring.models import (
 from tutoring.prompts import cache_key, is_solution_unlocked
 from tutoring.safety import pipeline as safety_pipeline
 from tutoring.selectors.classes import teaches
+from tutoring.selectors.sessions import session_current_for_lesson
 from tutoring.services.budgets import budget_check, school_settings_get
 from tutoring.services.providers import model_for, provider_name_for
 from tutoring.services.student_context import student_context, tries_on_exercise
@@ -79,6 +80,18 @@ def session_start(
         is_preview=is_preview,
         preview_profile=preview_profile or {},
     )
+
+
+def session_get_or_start(*, actor: Membership, lesson: Lesson) -> TutoringSession:
+    """The lesson visit's session for the web, which carries no session id: the student's
+    current one (`selectors.session_current_for_lesson`, within SESSION_REUSE_WINDOW), else
+    a new one started by `session_start`, the same service the API's "start a session"
+    calls, so both interfaces start sessions under one set of rules. The API names its
+    session explicitly instead. Raises what `session_start` raises. Call it inside the
+    transaction of the question, so a refused question leaves no empty session behind.
+    """
+    session = session_current_for_lesson(member=actor, lesson=lesson)
+    return session or session_start(actor=actor, lesson=lesson)
 
 
 def _validate_question(question: str) -> str:
@@ -312,6 +325,7 @@ __all__ = [
     "explanation_feedback",
     "explanation_request",
     "explanation_retry",
+    "session_get_or_start",
     "session_start",
     "student_context",
 ]

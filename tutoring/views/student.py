@@ -30,7 +30,7 @@ from config.web_errors import error_message_for_page, form_error_add
 from tutoring import selectors
 from tutoring.errors import TutoringError
 from tutoring.forms import AnswerForm, AskForm, FeedbackForm, StudentProfileForm
-from tutoring.models import ExerciseAttempt, Explanation, Lesson, TutoringSession
+from tutoring.models import ExerciseAttempt, Explanation, Lesson
 from tutoring.services import explanations as explanation_services
 from tutoring.services import lessons as lesson_services
 from tutoring.services import profiles as profile_services
@@ -164,12 +164,6 @@ class LessonView(LessonPageMixin, View):
         return self.render_lesson(request, lesson, AskForm())
 
 
-def _session_for_question(member: Membership, lesson: Lesson) -> TutoringSession:
-    """The lesson visit's session: the current one, else a new one (one visit, one session)."""
-    session = selectors.session_current_for_lesson(member=member, lesson=lesson)
-    return session or explanation_services.session_start(actor=member, lesson=lesson)
-
-
 class AskView(LessonPageMixin, View):
     """POST a question to the tutor; answers with the explanation card."""
 
@@ -182,7 +176,9 @@ class AskView(LessonPageMixin, View):
             try:
                 # One unit: a refused question leaves no empty session behind.
                 with transaction.atomic():
-                    session = _session_for_question(self.membership, lesson)
+                    session = explanation_services.session_get_or_start(
+                        actor=self.membership, lesson=lesson
+                    )
                     explanation = explanation_services.explanation_request(
                         actor=self.membership,
                         session=session,
@@ -258,8 +254,8 @@ class ExplainAnswerView(StudentViewMixin, View):
                 explanation = explanation_services.explain_my_answer(
                     actor=self.membership,
                     attempt=attempt,
-                    session=selectors.session_current_for_lesson(
-                        member=self.membership, lesson=lesson
+                    session=explanation_services.session_get_or_start(
+                        actor=self.membership, lesson=lesson
                     ),
                 )
         except TutoringError as exc:
