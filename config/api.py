@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError
@@ -428,8 +429,6 @@ def api_cache() -> BaseCache:
     """Counters and idempotency records shared by every web process: Redis when
     configured (production, tests), else the default cache (the one-process demo)."""
     if settings.REDIS_URL:
-        from django.core.cache.backends.redis import RedisCache
-
         return RedisCache(settings.REDIS_URL, {"KEY_FUNCTION": _raw_key})
     return caches["default"]
 
