@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import ROLE_RANK, Membership, School, User
 from accounts.selectors import membership_get, school_get_by_slug
 from accounts.tenancy import activate_school
-from config.errors import LanternError
-from config.web_errors import page_error_raise
+from base.errors import LanternError
+from base.web_errors import page_error_raise
 
 
 class SchoolSuspended(LanternError):

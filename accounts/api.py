@@ -30,7 +30,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from accounts import lockout, services
 from accounts.models import Invitation, Membership
 from accounts.selectors import invitation_list, member_list, membership_list_for_user
-from config.api import (
+from base.api import (
     PAGE_PARAMETERS,
     ApiView,
     AuthAccountThrottle,
@@ -39,8 +39,8 @@ from config.api import (
     paginate,
     paginated,
 )
-from config.api_input import InputSerializer, strict
-from tutoring.api.idempotency import idempotent
+from base.api_input import InputSerializer, strict
+from base.idempotency import idempotent
 
 AUTH = "auth"
 ADMIN = "school admin"

@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import SchoolManager, SchoolOwnedModel
-from config.client_address import client_address
+from base.client_address import client_address
 
 if TYPE_CHECKING:
     from accounts.models import Membership, School, User
@@ -135,7 +135,7 @@ def audit_record(
 
 def client_ip(request: HttpRequest | None) -> str | None:
     """The client address, as far as the trusted proxies vouch for it (the one rule in
-    config/client_address.py, shared with the throttles and the lockout)."""
+    base/client_address.py, shared with the throttles and the lockout)."""
     if request is None:
         return None
     return client_address(request)

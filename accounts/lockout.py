@@ -1,7 +1,7 @@
 """Sign-in backoff (django-axes), fitted to e-mail sign-in and to schools behind one address.
 
 Failures are counted per pair: one e-mail address from one client address (the address from
-config/client_address.py, the one function every throttle and log uses). After
+base/client_address.py, the one function every throttle and log uses). After
 LOGIN_FAILURE_LIMIT failures the pair waits LOGIN_BACKOFF_SECONDS; each further failure
 after a wait doubles the next one, up to LOGIN_BACKOFF_MAX_SECONDS. During a wait every
 attempt of the pair, the right password too, is refused with 429 and Retry-After without
@@ -13,7 +13,7 @@ the old 15-minute lock let any pupil who knew a teacher's e-mail lock them out w
 bad passwords (issue #13, finding 7). Now such a pupil can make the teacher wait at most
 the current window at that address, and never elsewhere; guessing stays slow: five tries,
 then one per window. Spraying many accounts or one account from many addresses is the
-API throttles' job (config/api.py). docs/security.md has the whole design.
+API throttles' job (base/api.py). docs/security.md has the whole design.
 
 axes keeps what it is good at: the failure records (visible to operators in the admin), the
 signals, resetting on success and the web's 429 page (its middleware). This module adds the
@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from config.api import ApiError, error_body, sign_in_address_remember
+from base.api import ApiError, error_body, sign_in_address_remember
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -96,7 +96,7 @@ class BackoffHandler(AxesDatabaseHandler):
     def user_logged_in(self, sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         super().user_logged_in(sender, request, user, **kwargs)
         # This address is now one the person really uses: the per-account API limit
-        # leaves it alone (config/api.py, AuthAccountThrottle).
+        # leaves it alone (base/api.py, AuthAccountThrottle).
         sign_in_address_remember(email=user.get_username(), address=request.axes_ip_address)
 
 

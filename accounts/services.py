@@ -19,7 +19,7 @@ from accounts.audit import AuditEvent, audit_record
 from accounts.models import Invitation, Membership, School, User
 from accounts.tenancy import school_context
 from accounts.tokens import user_tokens_revoke
-from config.errors import LanternError
+from base.errors import LanternError
 
 
 class AccountsError(LanternError):

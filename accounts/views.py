@@ -25,7 +25,7 @@ from accounts.selectors import (
     school_get_by_slug,
 )
 from accounts.tenancy import activate_school
-from config.web_errors import error_message_for_page, form_error_add
+from base.web_errors import error_message_for_page, form_error_add
 
 
 class HomeView(LoginRequiredMixin, TemplateView):

@@ -14,7 +14,7 @@ import redis
 from celery import shared_task
 from django.conf import settings
 
-from tutoring.llm import CompletionRequest, LLMError, OpenAIProvider
+from llm import CompletionRequest, LLMError, OpenAIProvider
 
 DONE_KEY = "bench:bare:done"
 FAILED_KEY = "bench:bare:failed"

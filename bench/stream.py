@@ -93,7 +93,7 @@ def _read_sse(url: str, cookie: str, subscribed: threading.Event, out: dict[str,
 
 
 def _read_direct(base_url: str, user: str, out: dict[str, Any]) -> None:
-    from tutoring.llm import CompletionRequest, OpenAIProvider
+    from llm import CompletionRequest, OpenAIProvider
 
     provider = OpenAIProvider(BENCH_API_KEY, base_url, timeout=60)
 
@@ -160,8 +160,8 @@ def main() -> None:
         from accounts.tenancy import school_context
         from bench.pipeline import _explanations_create
         from bench.seed import school_seed, sessions_start
+        from tutoring.live.channel import channel
         from tutoring.models import StudentProfile
-        from tutoring.streaming import channel
         from tutoring.tasks import explanation_generate
 
         # One extra batch first, not measured: first use of the tokenizer, the SDK's models

@@ -5,9 +5,9 @@ from django.views.decorators.cache import never_cache
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
-from config.api import api_not_found
+from base.api import api_not_found
 from tutoring.api import school_admin, student, teacher
-from tutoring.api.stream import explanation_stream_api
+from tutoring.live.api import explanation_stream_api
 
 school_patterns = [
     # Student

@@ -12,7 +12,7 @@ django.setup(set_prefix=False)
 # After setup: settings are configured.
 from django.conf import settings  # noqa: E402
 
-from config.parsers import BODY_TOO_LARGE_SCOPE_KEY  # noqa: E402
+from base.parsers import BODY_TOO_LARGE_SCOPE_KEY  # noqa: E402
 
 _CUT = {"type": "http.request", "body": b"", "more_body": False}
 

@@ -9,7 +9,7 @@ from celery import Celery
 from celery.signals import worker_init
 from django.conf import settings
 
-from tutoring.tokens import count_tokens
+from llm.tokens import count_tokens
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

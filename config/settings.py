@@ -67,8 +67,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.StaticFilesMiddleware",  # WhiteNoise, async-capable
-    "config.middleware.RequestLogMiddleware",  # after static files: those are not logged
+    "base.middleware.StaticFilesMiddleware",  # WhiteNoise, async-capable
+    "base.middleware.RequestLogMiddleware",  # after static files: those are not logged
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,11 +76,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.middleware.SecurityHeadersMiddleware",
+    "base.middleware.SecurityHeadersMiddleware",
     # Opens the request transaction in which the school context is set (see accounts/tenancy.py).
     "accounts.tenancy.TenantTransactionMiddleware",
     # Hostile input (oversized bodies, deep JSON, NUL, bad UTF-8) gets a 4xx here.
-    "config.middleware.RequestInputMiddleware",
+    "base.middleware.RequestInputMiddleware",
     # Turns a sign-in lockout into its 429 answer (accounts/lockout.py); axes wants it last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -226,7 +226,7 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
     if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         # kombu's Redis transport with a fix: busy workers survive Redis restarts.
-        CELERY_BROKER_TRANSPORT = "config.redis_broker:Transport"
+        CELERY_BROKER_TRANSPORT = "base.redis_broker:Transport"
         # A Redis that hangs (rather than refusing connections) must not hang a publish
         # from a web request either; the worker's own blocking reads poll every second.
         CELERY_BROKER_TRANSPORT_OPTIONS |= {"socket_timeout": 5, "socket_connect_timeout": 2}
@@ -282,7 +282,7 @@ OPENAI_BASE_URL: str = env.str("OPENAI_BASE_URL", default="")
 LLM_PROVIDER: str = env.str("LLM_PROVIDER", default="")  # openai | offline | "" (auto)
 # Base URLs a school admin sets (never OPENAI_BASE_URL, which the operator chose) must be
 # public https on an allowed port; the allow-list (hosts, IPs, CIDRs) admits self-hosted
-# models on a private network. tutoring/llm/outbound.py holds the rule.
+# models on a private network. llm/outbound.py holds the rule.
 LLM_OUTBOUND_ALLOW_HTTP: bool = env.bool("LLM_OUTBOUND_ALLOW_HTTP", default=False)
 LLM_OUTBOUND_ALLOWED_PORTS: list[int] = [
     int(port) for port in env.list("LLM_OUTBOUND_ALLOWED_PORTS", default=["443"])
@@ -315,16 +315,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
-# Request input (config/parsers.py): larger bodies get 413 before they are read, deeper
+# Request input (base/parsers.py): larger bodies get 413 before they are read, deeper
 # JSON 400. Django's own form-body limit is kept the same.
 REQUEST_BODY_MAX_BYTES: int = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
 REQUEST_JSON_MAX_DEPTH: int = env.int("REQUEST_JSON_MAX_DEPTH", default=32)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 
-# Who may say where a request came from (config/client_address.py): empty = nobody, so
+# Who may say where a request came from (base/client_address.py): empty = nobody, so
 # X-Forwarded-For is ignored; a number of proxies in front of the app; or their CIDRs.
 TRUSTED_PROXIES: str = env.str("TRUSTED_PROXIES", default="")
-from config.client_address import parse_trusted_proxies  # noqa: E402
+from base.client_address import parse_trusted_proxies  # noqa: E402
 
 parse_trusted_proxies(TRUSTED_PROXIES)  # a typo stops start-up, naming the variable
 
@@ -347,7 +347,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
-AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "base.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_CLIENT_STR_CALLABLE = "accounts.lockout.client_str"  # no e-mail addresses in the log
 # Successful sign-ins are in the school's audit trail; axes keeps only the failures.
@@ -383,7 +383,7 @@ API_THROTTLE_AUTH_ACCOUNT: str = env.str("API_THROTTLE_AUTH_ACCOUNT", default="1
 API_IDEMPOTENCY_WAIT_SECONDS: float = env.float("API_IDEMPOTENCY_WAIT_SECONDS", default=2.0)
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "config.api.LanternAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "base.api.LanternAutoSchema",
     # JWT first: its WWW-Authenticate header makes unauthenticated answers 401, not 403.
     # Sessions let a signed-in person try the API from the docs page.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -393,8 +393,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.CheckedJSONParser"],
-    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["base.parsers.CheckedJSONParser"],
+    "EXCEPTION_HANDLER": "base.api.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "ask_user": API_THROTTLE_ASK_USER,
         "ask_school": API_THROTTLE_ASK_SCHOOL,
@@ -453,8 +453,8 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "tutoring.api.stream.add_stream_to_schema",
-        "config.api_schema.add_error_code_enum",
+        "tutoring.live.api.add_stream_to_schema",
+        "base.api_schema.add_error_code_enum",
     ],
 }
 
@@ -468,7 +468,7 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "filters": {
-        "client_errors_without_traceback": {"()": "config.log_filters.ClientErrorWithoutTraceback"}
+        "client_errors_without_traceback": {"()": "base.log_filters.ClientErrorWithoutTraceback"}
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from config import health
+from base import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -15,8 +15,8 @@ urlpatterns = [
 ]
 
 # Requests Django itself refuses (a body over the limit, too many fields) answer like the
-# edge's own refusals (config/middleware.py): the envelope under /api/, else the site's page.
-handler400 = "config.middleware.bad_request"
+# edge's own refusals (base/middleware.py): the envelope under /api/, else the site's page.
+handler400 = "base.middleware.bad_request"
 
 if settings.DEBUG:  # pragma: no cover - development only
     # Only with DEBUG: Django's static-file view is for development and refuses to run

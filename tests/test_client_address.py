@@ -1,4 +1,4 @@
-"""One rule for a request's client address (config/client_address.py), and the logs and the
+"""One rule for a request's client address (base/client_address.py), and the logs and the
 audit trail show the address it gives."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
-from config.client_address import client_address, parse_trusted_proxies
+from base.client_address import client_address, parse_trusted_proxies
 from tests.factories import TEST_PASSWORD
 
 

@@ -1,6 +1,6 @@
-"""Domain errors of tutoring services (and safety's): kinds of config.errors.LanternError.
+"""Domain errors of tutoring services (and safety's): kinds of base.errors.LanternError.
 
-The web's error mapping (config.web_errors) shows `message`; the API's one error handler
+The web's error mapping (base.web_errors) shows `message`; the API's one error handler
 maps `code` and `status`.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import LanternError
+from base.errors import LanternError
 from tutoring.provider_messages import user_message_for
 
 

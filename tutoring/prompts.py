@@ -6,7 +6,7 @@ Contract of this module:
   student profile (grade, reading level, interests, accommodations, language). It never
   carries a name, an e-mail or any id: `StudentContext` holds none besides the pseudonym,
   and the pseudonym is only for the caller's `CompletionRequest.safety_identifier`.
-- The result fits `token_budget` (counted with `tutoring.tokens`) except in one case: when
+- The result fits `token_budget` (counted with `llm.tokens`) except in one case: when
   the system message with the lesson material and worked examples cut to nothing, plus the
   question, is already larger. Callers compare `prompt_tokens_estimate` with the budget.
 - Pure functions: no database, no network, deterministic for equal inputs.
@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tutoring.llm.base import Grounding
+from llm.base import Grounding
+from llm.tokens import MESSAGE_OVERHEAD_TOKENS, count_message_tokens, count_tokens
 from tutoring.models.lessons import AnswerPolicy, ReadingLevel
-from tutoring.tokens import MESSAGE_OVERHEAD_TOKENS, count_message_tokens, count_tokens
 
 if TYPE_CHECKING:
     from tutoring.models.students import StudentProfile

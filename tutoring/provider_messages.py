@@ -1,9 +1,9 @@
 """The readable messages of provider error codes, in the reader's language.
 
 A leaf (Django's translation only), so that the provider adapter that raises these codes
-(tutoring.llm.openai_provider) and the model property that shows a stored failure
+(llm.openai_provider) and the model property that shows a stored failure
 (Explanation.error_text, through tutoring.errors) share one table without the model
-importing the SDK adapter. Like tutoring.tokens it belongs with tutoring.llm and imports no
+importing the SDK adapter. Like llm.tokens it belongs with llm and imports no
 app module (an import-linter contract).
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy
 
-# The code every refused school-chosen address gets (tutoring.llm.outbound.REFUSED_CODE).
+# The code every refused school-chosen address gets (llm.outbound.REFUSED_CODE).
 REFUSED_CODE = "provider_address_refused"
 
 # Marked for translation; evaluated in the active language when raised, and looked up again
@@ -53,7 +53,7 @@ PROVIDER_MESSAGES: dict[str, Any] = {
     ),
     "bad_request": gettext_lazy("The AI service could not process this request."),
     # One message for every refused or unresolvable school-chosen address: what answered
-    # (or did not) at that address is never told (tutoring/llm/outbound.py).
+    # (or did not) at that address is never told (llm/outbound.py).
     REFUSED_CODE: gettext_lazy(
         "The AI service address in the school settings cannot be used. Please ask a school "
         "administrator to check the AI settings."

@@ -1,6 +1,6 @@
 """Web URLs under /s/<school_slug>/, one module per audience."""
 
-from tutoring.views import safety, school_admin, student, teacher
+from tutoring.web import safety, school_admin, student, teacher
 
 urlpatterns = [
     *student.urlpatterns,

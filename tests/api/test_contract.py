@@ -11,7 +11,7 @@ import re
 import pytest
 from django.db import OperationalError
 
-from config.api_headers import IDEMPOTENCY_KEY_MAX_LENGTH
+from base.api_headers import IDEMPOTENCY_KEY_MAX_LENGTH
 from tests.api.conftest import API, bearer_client, school_url
 from tests.factories import membership_of, published_lesson
 
@@ -142,7 +142,7 @@ def test_an_unknown_filter_value_is_a_400_naming_the_parameter_on_every_list(
 
 
 def test_error_codes_in_the_schema_are_an_enum_generated_from_the_error_classes() -> None:
-    from config.api_schema import error_codes
+    from base.api_schema import error_codes
     from tutoring.errors import TutoringError
 
     class ExampleNewError(TutoringError):

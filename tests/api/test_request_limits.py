@@ -165,7 +165,7 @@ def test_a_nul_or_bad_utf8_in_the_query_is_400_invalid_encoding(world: World, te
 def test_a_request_data_too_big_inside_a_view_maps_to_413() -> None:
     from django.core.exceptions import RequestDataTooBig
 
-    from config.api import api_exception_handler
+    from base.api import api_exception_handler
 
     response = api_exception_handler(RequestDataTooBig("too big"), {})
     assert response.status_code == 413
@@ -197,7 +197,7 @@ def test_every_code_the_edge_answers_is_documented() -> None:
 
     from django.conf import settings
 
-    from config.parsers import INPUT_ERRORS
+    from base.parsers import INPUT_ERRORS
 
     guide = Path(settings.BASE_DIR, "docs/api.md").read_text()
     for error in INPUT_ERRORS:

@@ -6,10 +6,10 @@ import pytest
 from django.core import mail
 
 from accounts.tenancy import school_context
+from llm.outbound import REFUSED_MESSAGE
 from tests.api.conftest import World, bearer_client, school_url
 from tests.factories import member
 from tests.llm.test_outbound import ISSUE_TARGETS
-from tutoring.llm.outbound import REFUSED_MESSAGE
 from tutoring.models import ProviderKey
 
 pytestmark = pytest.mark.django_db

@@ -99,12 +99,12 @@ def test_every_api_throttle_reads_the_client_address_through_the_one_rule() -> N
     from django.urls import get_resolver
     from rest_framework.settings import api_settings
 
-    from config.api import _SettingsRateThrottle
+    from base.api import _SettingsRateThrottle
 
     assert not api_settings.DEFAULT_THROTTLE_CLASSES
     throttles = {
         t for view in _api_views(get_resolver().url_patterns) for t in view.throttle_classes
     }
     assert throttles, "no throttled endpoint found: the walk is broken"
-    # DRF's own get_ident trusts X-Forwarded-For; ours asks config/client_address.py.
+    # DRF's own get_ident trusts X-Forwarded-For; ours asks base/client_address.py.
     assert all(t.get_ident is _SettingsRateThrottle.get_ident for t in throttles), throttles

@@ -14,9 +14,9 @@ from accounts.tenancy import school_context
 from tests.browser.conftest import _use_a_hash_the_server_accepts
 from tests.conftest import wait_for
 from tests.factories import TEST_PASSWORD, membership_of, published_lesson
+from tutoring.live.channel import DeltaPublisher
 from tutoring.models import Explanation
 from tutoring.services import explanations as svc
-from tutoring.streaming import DeltaPublisher
 
 pytestmark = pytest.mark.browser
 STREAMS = 200

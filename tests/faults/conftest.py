@@ -129,7 +129,7 @@ def celery_app_on(broker_url: str, queue_prefix: str) -> Iterator[None]:
     is_redis = broker_url.startswith("redis://")
     app.conf.update(
         broker_url=broker_url,
-        broker_transport="config.redis_broker:Transport" if is_redis else None,
+        broker_transport="base.redis_broker:Transport" if is_redis else None,
         task_default_queue=f"{queue_prefix}default",
         task_queues={f"{queue_prefix}default": {}, f"{queue_prefix}llm": {}},
         task_routes={"tutoring.tasks.explanation_generate": {"queue": f"{queue_prefix}llm"}},

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from llm import OpenAIProvider
 from tests.fakes.openai_server import FakeOpenAI
-from tutoring.llm import OpenAIProvider
 
 
 @pytest.fixture

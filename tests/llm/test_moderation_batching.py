@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from llm import LLMError, LLMTransientError, ModerationResult, OpenAIProvider
+from llm.moderation_queue import MODERATION_BATCH_TEXTS, ModerationQueue
 from tests.fakes.openai_server import Error, FakeOpenAI
-from tutoring.llm import LLMError, LLMTransientError, ModerationResult, OpenAIProvider
-from tutoring.llm.moderation_queue import MODERATION_BATCH_TEXTS, ModerationQueue
 
 
 def _result(text: str) -> ModerationResult:

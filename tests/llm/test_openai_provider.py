@@ -11,6 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from llm import (
+    CompletionRequest,
+    LLMError,
+    LLMPermanentError,
+    LLMTransientError,
+    OpenAIProvider,
+    Provider,
+)
 from tests.fakes.openai_server import (
     Action,
     Disconnect,
@@ -19,14 +27,6 @@ from tests.fakes.openai_server import (
     Hang,
     Malformed,
     Reply,
-)
-from tutoring.llm import (
-    CompletionRequest,
-    LLMError,
-    LLMPermanentError,
-    LLMTransientError,
-    OpenAIProvider,
-    Provider,
 )
 
 MESSAGES = [

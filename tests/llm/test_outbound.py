@@ -8,10 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from llm import CompletionRequest, LLMPermanentError, OpenAIProvider
+from llm.outbound import REFUSED_CODE, OutboundRefused, check_url
 from tests.fakes.dns import ScriptedResolver
 from tests.fakes.openai_server import FakeOpenAI
-from tutoring.llm import CompletionRequest, LLMPermanentError, OpenAIProvider
-from tutoring.llm.outbound import REFUSED_CODE, OutboundRefused, check_url
 
 REQUEST = CompletionRequest(messages=[{"role": "user", "content": "Hi"}], model="gpt-4o-mini")
 

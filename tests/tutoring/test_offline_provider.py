@@ -5,7 +5,7 @@ No database and no network: requests are built by hand.
 
 import pytest
 
-from tutoring.llm import CompletionRequest, Grounding, LLMPermanentError, OfflineProvider, Provider
+from llm import CompletionRequest, Grounding, LLMPermanentError, OfflineProvider, Provider
 
 ENGLISH_LABEL = (
     "*Offline tutor — this explanation was assembled from your lesson's own material, "

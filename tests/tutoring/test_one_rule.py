@@ -8,8 +8,8 @@ from django import forms
 from accounts.models import Membership
 from accounts.services import AccountsError, membership_create
 from accounts.tenancy import school_context
-from config.errors import LanternError
-from config.web_errors import form_error_add
+from base.errors import LanternError
+from base.web_errors import form_error_add
 from tests.factories import membership_of, published_lesson
 from tutoring import selectors
 from tutoring.errors import InvalidInput, NotFound, PermissionDeniedError
@@ -48,8 +48,8 @@ def test_the_one_lesson_door_serves_the_teacher_and_the_managing_pages_alike(sch
 
 def test_every_domain_error_has_one_base_with_a_stable_code_and_status() -> None:
     from accounts.access import SchoolSuspended
-    from config.api import ApiError
-    from config.parsers import PayloadTooLarge
+    from base.api import ApiError
+    from base.parsers import PayloadTooLarge
     from tutoring.errors import TutoringError
 
     for cls in (TutoringError, AccountsError, SchoolSuspended, ApiError, PayloadTooLarge):

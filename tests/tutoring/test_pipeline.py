@@ -259,7 +259,7 @@ def test_sweeper_reclaims_a_running_row_whose_worker_died(school, teacher, stude
 def test_live_stream_yields_deltas_that_add_up_to_the_stored_text(
     school, teacher, student, fake_llm
 ):
-    from tutoring.streaming import _client, channel, live_events
+    from tutoring.live.channel import _client, channel, live_events
 
     fake_llm.set_default(reply="one two three four five six", chunk_delay=0.05)
     lesson = published_lesson(school, teacher, [student])

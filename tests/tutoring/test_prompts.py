@@ -5,6 +5,7 @@ No database: lessons and exercises are unsaved model instances.
 
 import pytest
 
+from llm.tokens import count_message_tokens
 from tutoring.models import Exercise, LessonVersion
 from tutoring.prompts import (
     MATERIAL_SHORTENED,
@@ -16,7 +17,6 @@ from tutoring.prompts import (
     is_solution_unlocked,
     normalize_question,
 )
-from tutoring.tokens import count_message_tokens
 
 MODEL = "gpt-4o-mini"
 PSEUDONYM = "7f1c9a52-4a51-4c1e-9d8e-0c2b1e6f9a11"

@@ -18,10 +18,10 @@ from accounts.tenancy import school_context
 from tests.api.conftest import bearer_client, school_url
 from tests.conftest import wait_for
 from tests.factories import membership_of, published_lesson
-from tutoring import streaming
+from tutoring.live import channel as streaming
+from tutoring.live import sse as stream
 from tutoring.models import Explanation
 from tutoring.services import explanations as explanation_services
-from tutoring.views import stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

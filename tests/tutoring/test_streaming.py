@@ -16,7 +16,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from tutoring.streaming import DeltaPublisher, _client, _text_key, channel, live_events
+from tutoring.live.channel import DeltaPublisher, _client, _text_key, channel, live_events
 
 STREAMS = 20
 WORDS = 60
@@ -94,7 +94,7 @@ def _closed_port() -> int:
 
 
 def test_a_failing_redis_pauses_the_live_text_and_loses_nothing_held(monkeypatch):
-    from tutoring import streaming
+    from tutoring.live import channel as streaming
 
     working = _client()
     broken = redis.Redis(

@@ -1,13 +1,13 @@
 """Offline token counting: exact for OpenAI models, a documented estimate for the rest.
 
-No database: these tests only call `tutoring.tokens`.
+No database: these tests only call `llm.tokens`.
 """
 
 import socket
 
 import pytest
 
-from tutoring.tokens import (
+from llm.tokens import (
     MESSAGE_OVERHEAD_TOKENS,
     REPLY_PRIMING_TOKENS,
     count_message_tokens,

@@ -8,9 +8,9 @@ import pytest
 from django.utils.html import escape
 
 from accounts.tenancy import school_context
+from llm.outbound import REFUSED_MESSAGE
 from tests.factories import TEST_PASSWORD, membership_of
 from tests.llm.test_outbound import ISSUE_TARGETS
-from tutoring.llm.outbound import REFUSED_MESSAGE
 from tutoring.models import ProviderKey, SchoolSettings
 from tutoring.services import keys as key_services
 from tutoring.services.budgets import school_settings_get, usage_record

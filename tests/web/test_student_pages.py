@@ -498,7 +498,7 @@ def test_stream_of_a_finished_answer_sends_done_at_once(client, school, student,
 def test_stream_without_redis_watches_the_stored_row_until_it_is_done(
     client, school, teacher, student, settings, monkeypatch
 ):
-    from tutoring.views import stream
+    from tutoring.live import sse as stream
 
     lesson = published_lesson(school, teacher, [student])
     explanation = ask(school, student, lesson)

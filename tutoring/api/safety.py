@@ -3,7 +3,7 @@
 Teachers: the review queue (`safety/review-items`) and decisions. Students: the AI-use
 policy and its acceptance. School admins: the audit trail, a student's data export and
 deletion. Thin: parse, call one selector or service (tutoring/safety), serialize; errors
-are the services' domain errors, mapped to the envelope by config.api.
+are the services' domain errors, mapped to the envelope by base.api.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from rest_framework.response import Response
 
 from accounts.audit import AuditEvent, audit_event_list
 from accounts.models import Membership
-from config.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
-from config.api_input import InputSerializer
+from base.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
+from base.api_input import InputSerializer
+from base.idempotency import idempotent
 from tutoring.api.exports import StudentExportSerializer
-from tutoring.api.idempotency import idempotent
 from tutoring.errors import InvalidInput
 from tutoring.models import ModerationAction, ModerationCategory, ReviewItem
 from tutoring.safety import data_rights, policy, review, selectors

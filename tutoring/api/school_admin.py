@@ -14,10 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Membership
-from config.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
-from config.api_input import InputSerializer
+from base.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
+from base.api_input import InputSerializer
+from base.idempotency import idempotent
 from tutoring import selectors
-from tutoring.api.idempotency import idempotent
 from tutoring.services import budgets as budget_services
 from tutoring.services import keys as key_services
 from tutoring.services import school_admin as settings_services

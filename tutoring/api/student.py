@@ -26,7 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from config.api import (
+from base.api import (
     PAGE_PARAMETERS,
     AskSchoolThrottle,
     AskUserThrottle,
@@ -34,10 +34,11 @@ from config.api import (
     paginate,
     paginated,
 )
-from config.api_input import InputSerializer, filter_object
+from base.api_input import InputSerializer, filter_object
+from base.idempotency import idempotent
 from tutoring import selectors
-from tutoring.api.idempotency import idempotent
 from tutoring.errors import NotFound
+from tutoring.live.sse import explanation_label
 from tutoring.models import Explanation, Lesson, Message
 from tutoring.models.lessons import ReadingLevel
 from tutoring.rendering import render_markdown, render_plain
@@ -45,7 +46,6 @@ from tutoring.services import explanations as explanation_services
 from tutoring.services import lessons as lesson_services
 from tutoring.services import profiles as profile_services
 from tutoring.services.explanations import MAX_COMMENT_CHARS, MAX_QUESTION_CHARS
-from tutoring.views.stream import explanation_label
 
 STUDENT = "student"
 ASKING = "asking the tutor"

@@ -24,10 +24,10 @@ from rest_framework.response import Response
 
 from accounts.models import Membership
 from accounts.selectors import member_list
-from config.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
-from config.api_input import InputSerializer, filter_object
+from base.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
+from base.api_input import InputSerializer, filter_object
+from base.idempotency import idempotent
 from tutoring import selectors
-from tutoring.api.idempotency import idempotent
 from tutoring.api.student import (
     ClassroomRefSerializer,
     ExplanationErrorSerializer,

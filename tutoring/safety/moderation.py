@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from accounts.models import School
-from tutoring.llm import LLMError, Provider
+from llm import LLMError, Provider
 from tutoring.models import ModerationAction
 from tutoring.safety import classifier
 from tutoring.safety.pii import contains_personal_data

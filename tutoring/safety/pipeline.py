@@ -29,7 +29,8 @@ from django.utils.translation import gettext as _
 from accounts.compiled import CompiledQuery
 from accounts.models import Membership, School
 from accounts.tenancy import school_context
-from tutoring.llm import Completion
+from llm import Completion
+from tutoring.live.channel import DELTA_FLUSH_SECONDS, DeltaPublisher, tail_flusher_watch
 from tutoring.models import (
     ClassroomMember,
     ExerciseAttempt,
@@ -51,7 +52,6 @@ from tutoring.safety.policy import policy_gate
 from tutoring.safety.review import review_item_create
 from tutoring.safety.rules import Rule, rules_of, safety_settings_get
 from tutoring.services.providers import ProviderChoice
-from tutoring.streaming import DELTA_FLUSH_SECONDS, DeltaPublisher, tail_flusher_watch
 
 logger = logging.getLogger(__name__)
 Status = Explanation.Status

@@ -31,14 +31,15 @@ from django.utils.translation import gettext as _
 
 from accounts.models import School
 from accounts.tenancy import school_context
-from tutoring.errors import BudgetExhausted
-from tutoring.llm import (
+from llm import (
     Completion,
     CompletionRequest,
     LLMError,
     LLMPermanentError,
     LLMTransientError,
 )
+from tutoring.errors import BudgetExhausted
+from tutoring.live.channel import DeltaPublisher
 from tutoring.models import Explanation, Message, SchoolSettings
 from tutoring.prompts import BuiltPrompt, build_prompt
 from tutoring.safety import pipeline as safety
@@ -51,7 +52,6 @@ from tutoring.services.budgets import (
 )
 from tutoring.services.providers import ProviderChoice, provider_for_school
 from tutoring.services.student_context import student_context, tries_on_exercise
-from tutoring.streaming import DeltaPublisher
 
 logger = logging.getLogger(__name__)
 Status = Explanation.Status

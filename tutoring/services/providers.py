@@ -7,7 +7,7 @@ The platform's key (OPENAI_API_KEY) goes only to the platform's own base URL
 (OPENAI_BASE_URL, else OpenAI's): a school that sets a base URL of its own must bring its
 own key, or a school admin could point the worker at a server they run and read the
 platform's key off the Authorization header. A school's own base URL is also held to the
-outbound rule (tutoring/llm/outbound.py) at every connection.
+outbound rule (llm/outbound.py) at every connection.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from accounts.models import School
-from tutoring.llm import DEFAULT_BASE_URL, LLMPermanentError, OpenAIProvider, Provider
-from tutoring.llm.offline import OfflineProvider
+from llm import DEFAULT_BASE_URL, LLMPermanentError, OpenAIProvider, Provider
+from llm.offline import OfflineProvider
 from tutoring.models import ProviderKey, SchoolSettings
 from tutoring.services.keys import active_key_for_school
 

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import AuditEvent, audit_record
 from accounts.models import Membership
+from llm import outbound
 from tutoring.errors import InvalidInput, PermissionDeniedError
-from tutoring.llm import outbound
 from tutoring.models import ProviderKey, SchoolSettings
 from tutoring.services.budgets import school_settings_get
 from tutoring.services.providers import school_base_url
@@ -113,7 +113,7 @@ def school_settings_update(*, actor: Membership, **fields: Any) -> SchoolSetting
 
     All-or-nothing: every field is validated before anything is written, so a bad value
     raises InvalidInput (with per-field messages) and leaves the row as it was. A base URL
-    of the school's own must pass the outbound rule (tutoring/llm/outbound.py; one message
+    of the school's own must pass the outbound rule (llm/outbound.py; one message
     for every refusal) and needs an active key of the school's own. Locks the
     settings row (the same lock budget checks take). Idempotent.
     Prices are micro-dollars per million tokens; budgets are tokens.

@@ -21,18 +21,18 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.access import SchoolViewMixin
 from accounts.models import Membership
-from config.web_errors import form_error_add
+from base.web_errors import form_error_add
 from tutoring import selectors
 from tutoring.errors import TutoringError
-from tutoring.forms_teacher import (
-    BudgetForm,
-    ProviderKeyForm,
-    SchoolSettingsForm,
-)
 from tutoring.services import keys as key_services
 from tutoring.services.budgets import budget_use, school_settings_get
 from tutoring.services.providers import model_for, provider_name_for
 from tutoring.services.school_admin import school_settings_update
+from tutoring.web.forms_teacher import (
+    BudgetForm,
+    ProviderKeyForm,
+    SchoolSettingsForm,
+)
 
 
 class AdminView(SchoolViewMixin, View):

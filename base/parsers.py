@@ -2,7 +2,7 @@
 
 Hostile input (a 10 MB body, JSON nested 1,000 deep, a NUL byte that PostgreSQL refuses,
 bytes that are not UTF-8) must get a 4xx before any view or the database sees it, never a
-500. `config.middleware.RequestInputMiddleware` runs these checks on every request (query
+500. `base.middleware.RequestInputMiddleware` runs these checks on every request (query
 string, form and JSON bodies) and answers in the interface's own form; `CheckedJSONParser`
 is DRF's parser on the same checks, reusing the edge's result.
 
@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
-from config.errors import LanternError
+from base.errors import LanternError
 
 # --- Errors: part of the API's error codes ----------------------------------------------
 

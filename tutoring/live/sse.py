@@ -47,8 +47,9 @@ from accounts.access import SchoolSuspended, school_access
 from accounts.models import Membership
 from accounts.selectors import membership_is_current
 from accounts.tenancy import deactivate_school, school_context
-from tutoring import selectors, streaming
+from tutoring import selectors
 from tutoring.errors import NotFound
+from tutoring.live import channel as streaming
 from tutoring.models import Explanation
 from tutoring.rendering import render_markdown
 

@@ -1,11 +1,11 @@
 """Language model access for Lantern.
 
 Import from here, never from a provider module: callers depend on these types and errors,
-and only `tutoring.llm.openai_provider` knows about the `openai` SDK.
+and only `llm.openai_provider` knows about the `openai` SDK.
 """
 
-from tutoring.llm import outbound
-from tutoring.llm.base import (
+from llm import outbound
+from llm.base import (
     Completion,
     CompletionRequest,
     Grounding,
@@ -16,8 +16,8 @@ from tutoring.llm.base import (
     Provider,
     redact,
 )
-from tutoring.llm.offline import OfflineProvider
-from tutoring.llm.openai_provider import DEFAULT_BASE_URL, OpenAIProvider
+from llm.offline import OfflineProvider
+from llm.openai_provider import DEFAULT_BASE_URL, OpenAIProvider
 
 __all__ = [
     "DEFAULT_BASE_URL",

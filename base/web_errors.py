@@ -1,4 +1,4 @@
-"""The web's one mapping of domain errors (config.errors.LanternError) to what a page shows.
+"""The web's one mapping of domain errors (base.errors.LanternError) to what a page shows.
 
 - `page_error_raise`: a 404 becomes Django's 404 page, a 403 its 403 page, the same as the
   school door's own answers (accounts.access.SchoolViewMixin applies it to every school
@@ -7,7 +7,7 @@
   `error_message_for_page` gives its text for a message or a notice; both still answer a
   404 error with the 404 page (`not_found_raise`).
 
-The API's one mapping is the exception handler in config.api.
+The API's one mapping is the exception handler in base.api.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from config.errors import LanternError
+from base.errors import LanternError
 
 
 def not_found_raise(error: LanternError) -> None:

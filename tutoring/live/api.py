@@ -1,12 +1,12 @@
 """GET /api/v1/schools/<slug>/explanations/<id>/stream: an explanation as Server-Sent Events.
 
-The events are the web page's (tutoring/views/stream.py, reused here, not rewritten):
+The events are the web page's (tutoring/live/sse.py, reused here, not rewritten):
 `delta` {"text"} with `id:` = characters sent so far, `status` {"status", "label"},
 `reset` {} (a retry began: drop the text), `done` {"status", "label", "html", "text"}.
 Resume after a dropped connection with `Last-Event-ID: <characters you have>` (or
 `?last_event_id=`): nothing you already have is sent again. The viewer's access is
 re-checked while the stream is open and the stream ends when it has ended (see
-tutoring/views/stream.py).
+tutoring/live/sse.py).
 
 A plain async Django view, not DRF (DRF has no async views): an open stream then costs no
 thread while it waits. It authenticates the bearer token itself and goes through the same
@@ -24,8 +24,8 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.access import SchoolSuspended
-from config.api import UNAVAILABLE_ERRORS, UNAVAILABLE_RETRY_SECONDS, error_body
-from tutoring.views.stream import event_stream, open_stream, release_connection
+from base.api import UNAVAILABLE_ERRORS, UNAVAILABLE_RETRY_SECONDS, error_body
+from tutoring.live.sse import event_stream, open_stream, release_connection
 
 STREAM_PATH = "/api/v1/schools/{school_slug}/explanations/{explanation_id}/stream"
 

@@ -26,15 +26,15 @@ from django.views import View
 
 from accounts.access import SchoolViewMixin
 from accounts.models import Membership
-from config.web_errors import error_message_for_page, form_error_add
+from base.web_errors import error_message_for_page, form_error_add
 from tutoring import selectors
 from tutoring.errors import TutoringError
-from tutoring.forms import AnswerForm, AskForm, FeedbackForm, StudentProfileForm
+from tutoring.live.sse import explanation_label, explanation_state, explanation_stream
 from tutoring.models import ExerciseAttempt, Explanation, Lesson
 from tutoring.services import explanations as explanation_services
 from tutoring.services import lessons as lesson_services
 from tutoring.services import profiles as profile_services
-from tutoring.views.stream import explanation_label, explanation_state, explanation_stream
+from tutoring.web.forms import AnswerForm, AskForm, FeedbackForm, StudentProfileForm
 
 HISTORY_PAGE_SIZE = 20
 RECENT_SESSIONS = 5

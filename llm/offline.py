@@ -19,14 +19,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tutoring.llm.base import (
+from llm.base import (
     Completion,
     CompletionRequest,
     Grounding,
     LLMPermanentError,
     ModerationResult,
 )
-from tutoring.tokens import count_message_tokens, count_tokens
+from llm.tokens import count_message_tokens, count_tokens
 
 __all__ = ["OFFLINE_MODEL", "OfflineProvider", "compose_explanation"]
 

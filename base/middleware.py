@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import APIException
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-from config.api import error_body
-from config.client_address import client_address
-from config.parsers import (
+from base.api import error_body
+from base.client_address import client_address
+from base.parsers import (
     BAD_BODY,
     BAD_QUERY,
     BODY_TOO_LARGE_SCOPE_KEY,
@@ -87,7 +87,7 @@ class SecurityHeadersMiddleware(DualModeMiddleware):
 
 class RequestLogMiddleware(DualModeMiddleware):
     """One INFO line per request: method, route, status, duration and the client address
-    (config/client_address.py, so behind a proxy it is the client's, not the proxy's).
+    (base/client_address.py, so behind a proxy it is the client's, not the proxy's).
 
     The route is the URL pattern (`s/<slug:school_slug>/…`), never the path or the query:
     invitation and password-reset links carry their token in the path.
@@ -173,7 +173,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 class RequestInputMiddleware(DualModeMiddleware):
-    """Refuses hostile input once, for every page and endpoint (config/parsers.py):
+    """Refuses hostile input once, for every page and endpoint (base/parsers.py):
 
     - a body over REQUEST_BODY_MAX_BYTES: 413, from the declared Content-Length before
       anything is read (bodies without one are capped while read: config/asgi.py);

@@ -29,7 +29,7 @@ from django.views.decorators.cache import never_cache
 from accounts.access import SchoolViewMixin
 from accounts.audit import audit_event_list
 from accounts.models import Membership
-from config.web_errors import error_message_for_page, form_error_add
+from base.web_errors import error_message_for_page, form_error_add
 from tutoring.errors import InvalidInput, TutoringError
 from tutoring.safety import data_rights, policy, review, rules, selectors
 from tutoring.safety.forms import (

@@ -22,7 +22,7 @@ import httpx2
 import openai
 from openai.types.chat import ChatCompletionChunk
 
-from tutoring.llm.base import (
+from llm.base import (
     Completion,
     CompletionRequest,
     LLMError,
@@ -31,8 +31,8 @@ from tutoring.llm.base import (
     ModerationResult,
     redact,
 )
-from tutoring.llm.moderation_queue import moderation_queue_for
-from tutoring.llm.outbound import REFUSED_CODE, GuardedTransport, OutboundRefused, is_refusal
+from llm.moderation_queue import moderation_queue_for
+from llm.outbound import REFUSED_CODE, GuardedTransport, OutboundRefused, is_refusal
 from tutoring.provider_messages import PROVIDER_MESSAGES
 
 __all__ = ["DEFAULT_BASE_URL", "MODERATION_MODEL", "OpenAIProvider"]
@@ -124,7 +124,7 @@ class OpenAIProvider:
     `LLMPermanentError` whose messages never contain the key.
 
     `school_chosen_url=True` marks `base_url` as typed by a school admin: requests then go
-    only to addresses the outbound rule allows (tutoring/llm/outbound.py) and a refused or
+    only to addresses the outbound rule allows (llm/outbound.py) and a refused or
     unresolvable one fails with the permanent `provider_address_refused`. The operator's
     own base URL is trusted and left unchecked (it may well be a private address).
     """

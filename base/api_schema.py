@@ -2,10 +2,10 @@
 code that raises them.
 
 `error.code` is the enum `ErrorCode`, built from the error classes (every subclass of
-config.errors.LanternError: TutoringError's, AccountsError's declared codes,
-SchoolSuspended, ApiError's, the request-input errors of config.parsers; the modules that
+base.errors.LanternError: TutoringError's, AccountsError's declared codes,
+SchoolSuspended, ApiError's, the request-input errors of base.parsers; the modules that
 declare them are imported here so none is missed) plus the codes the one exception handler
-emits itself (config.api.HANDLER_CODES). A new error class appears
+emits itself (base.api.HANDLER_CODES). A new error class appears
 in the schema without anyone editing a list; the committed-schema test then asks for the
 schema to be regenerated, and the generated-client test fails on any code the server
 sends that the enum lacks.
@@ -19,13 +19,13 @@ from typing import Any
 # enum is built from them.
 import accounts.access
 import accounts.services
-import tutoring.api.idempotency
+import base.idempotency
 import tutoring.errors
-from config.api import HANDLER_CODES
-from config.errors import declared_error_codes
-from config.parsers import INPUT_ERRORS
+from base.api import HANDLER_CODES
+from base.errors import declared_error_codes
+from base.parsers import INPUT_ERRORS
 
-_ERROR_MODULES = (accounts.access, accounts.services, tutoring.api.idempotency, tutoring.errors)
+_ERROR_MODULES = (accounts.access, accounts.services, base.idempotency, tutoring.errors)
 
 # Codes sent outside the DRF handler, by code that builds the envelope itself.
 OUTSIDE_HANDLER_CODES: tuple[str, ...] = (
@@ -38,7 +38,7 @@ def error_codes() -> list[str]:
     codes: set[str] = set(HANDLER_CODES) | set(OUTSIDE_HANDLER_CODES)
     codes |= declared_error_codes()
     # DRF's ParseError, which the JSON parser raises for malformed JSON, is listed with the
-    # request-input errors (config.parsers).
+    # request-input errors (base.parsers).
     codes.update(str(input_error.default_code) for input_error in INPUT_ERRORS)
     return sorted(codes)
 

@@ -2,15 +2,15 @@
 
 Every error a service, a selector, the school door or the API base raises on purpose
 subclasses `LanternError` (tutoring.errors.TutoringError, accounts.services.AccountsError,
-accounts.access.SchoolSuspended, config.api.ApiError, config.parsers.InputRejected). Each
-interface maps it once: the API's exception handler (config.api) turns it into the error
-envelope, the web's error mapping (config.web_errors) into a 404/403 page, a form error or
+accounts.access.SchoolSuspended, base.api.ApiError, base.parsers.InputRejected). Each
+interface maps it once: the API's exception handler (base.api) turns it into the error
+envelope, the web's error mapping (base.web_errors) into a 404/403 page, a form error or
 a message. The schema's `ErrorCode` enum is generated from its subclasses
-(config.api_schema).
+(base.api_schema).
 
 This module imports only Django's translation helpers, so anything may import it (models
 included) without pulling in an app, DRF or a provider adapter. Provider errors
-(tutoring.llm's LLMTransientError / LLMPermanentError) do not subclass it: `tutoring.llm`
+(llm's LLMTransientError / LLMPermanentError) do not subclass it: `llm`
 imports no application code, and the services translate them at their boundary
 (ProviderUnavailable, BudgetExhausted, or a failure stored on the explanation).
 """

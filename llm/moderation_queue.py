@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from tutoring.llm.base import LLMError, ModerationResult
+from llm.base import LLMError, ModerationResult
 
 __all__ = [
     "MODERATION_BATCH_CHARS",

@@ -43,8 +43,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from config.api import ApiError, api_cache
-from config.api_headers import IDEMPOTENCY_KEY_RE
+from base.api import ApiError, api_cache
+from base.api_headers import IDEMPOTENCY_KEY_RE
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

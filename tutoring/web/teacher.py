@@ -21,11 +21,16 @@ from django.views import View
 
 from accounts.access import SchoolViewMixin
 from accounts.models import Membership
-from config.web_errors import form_error_add
+from base.web_errors import form_error_add
 from tutoring import selectors
 from tutoring.charts import Bar, bar_chart
 from tutoring.errors import TutoringError
-from tutoring.forms_teacher import (
+from tutoring.models import Classroom, Lesson
+from tutoring.models.lessons import LessonContract
+from tutoring.rendering import render_markdown
+from tutoring.services import explanations as explanation_services
+from tutoring.services import lessons as lesson_services
+from tutoring.web.forms_teacher import (
     LANGUAGE_SUGGESTIONS,
     ClassroomForm,
     EnrollForm,
@@ -37,12 +42,7 @@ from tutoring.forms_teacher import (
     PreviewQuestionForm,
     TranscriptFilterForm,
 )
-from tutoring.models import Classroom, Lesson
-from tutoring.models.lessons import LessonContract
-from tutoring.rendering import render_markdown
-from tutoring.services import explanations as explanation_services
-from tutoring.services import lessons as lesson_services
-from tutoring.views.student import explanation_card_context
+from tutoring.web.student import explanation_card_context
 
 TRANSCRIPTS_PER_PAGE = 25
 USAGE_DAYS = 30

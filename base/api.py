@@ -48,7 +48,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from accounts.access import school_access
 from accounts.models import Membership, School
 from accounts.tenancy import set_db_user
-from config.api_headers import (
+from base.api_headers import (
     IDEMPOTENCY_KEY_PARAMETER,
     IDEMPOTENCY_RETRY_AFTER_HEADER,
     LOCATION_HEADER,
@@ -56,10 +56,10 @@ from config.api_headers import (
     RETRY_AFTER_HEADER,
     WWW_AUTHENTICATE_HEADER,
 )
-from config.api_pagination import PAGE_PARAMETERS, ApiPagination, paginate, paginated
-from config.client_address import client_address, throttle_ident
-from config.errors import LanternError
-from config.parsers import PayloadTooLarge
+from base.api_pagination import PAGE_PARAMETERS, ApiPagination, paginate, paginated
+from base.client_address import client_address, throttle_ident
+from base.errors import LanternError
+from base.parsers import PayloadTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class ApiError(LanternError):
     """An API-level error with a stable code (idempotency conflicts, a sign-in backoff).
 
     Declare each kind as a subclass with `code` and `status`: the schema's `ErrorCode`
-    enum is generated from the subclasses of LanternError (config/api_schema.py). An
+    enum is generated from the subclasses of LanternError (base/api_schema.py). An
     instance may carry a more specific code and status than its class."""
 
     def __init__(

@@ -1,0 +1,1 @@
+"""What every interface shares (API base, web base, input, broker fix)."""

@@ -1,0 +1,1 @@
+"""The live stream: worker -> Redis -> SSE (web and API)."""
