@@ -13,15 +13,25 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ROLE_RANK, Membership, School, User
 from accounts.selectors import membership_get, school_get_by_slug
 from accounts.tenancy import activate_school
+from base.errors import LanternError
+from base.web_errors import page_error_raise
 
 
-class SchoolSuspended(Exception):
+class SchoolSuspended(LanternError):
+    """The school door's answer for a member of a suspended school (after the membership
+    check, so a non-member still sees a 404)."""
+
+    code = "school_suspended"
+    status = 403
+    default_message = _("This school is suspended. Contact your school.")
+
     def __init__(self, school: School) -> None:
-        super().__init__(school.slug)
+        super().__init__()
         self.school = school
 
 
@@ -76,7 +86,13 @@ class SchoolViewMixin(LoginRequiredMixin):
             )
         request.school = self.school  # type: ignore[attr-defined]
         request.membership = self.membership  # type: ignore[attr-defined]
-        return super().dispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except LanternError as exc:
+            # The web's one mapping: a service's 404 is the door's 404 page, its 403 the
+            # door's 403; anything else a view did not turn into a form error propagates.
+            page_error_raise(exc)
+            raise
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)  # type: ignore[misc]

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import Invitation, Membership, School, User
-from accounts.tenancy import SchoolOwnedModel
+from accounts.tenancy import SchoolOwnedModel, enable_cross_school_for_transaction
 from accounts.tokens import user_tokens_revoke
 
 
@@ -20,8 +20,6 @@ class CrossSchoolAdmin(admin.ModelAdmin):
     """
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SchoolOwnedModel]:
-        from accounts.tenancy import enable_cross_school_for_transaction
-
         enable_cross_school_for_transaction()
         return self.model.objects.unscoped_cross_school()  # type: ignore[attr-defined]
 
@@ -47,8 +45,6 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
-        from accounts.tenancy import enable_cross_school_for_transaction
-
         enable_cross_school_for_transaction()
         return Membership.objects.unscoped_cross_school()
 

@@ -5,8 +5,9 @@ the model and its queryset refuse it, and on PostgreSQL the runtime role has no 
 DELETE or TRUNCATE privilege on the table (accounts/migrations/0003_audit.py), so even a
 bug or a raw query cannot rewrite history. School admins read it (`audit_event_list`).
 
-Imported at the bottom of accounts/models.py so Django registers the model, which also
-connects the sign-in receiver below.
+Imported at the bottom of accounts/models.py so Django registers the model. The sign-in
+receiver lives in accounts/signals.py (it reads memberships, which this module, loaded by
+the models, must not).
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ import logging
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_in
-from django.db import models, transaction
-from django.dispatch import receiver
+from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.tenancy import SchoolManager, SchoolOwnedModel, school_context, set_db_user
+from accounts.tenancy import SchoolManager, SchoolOwnedModel
 from base.client_address import client_address
 
 if TYPE_CHECKING:
@@ -140,33 +139,6 @@ def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
     return client_address(request)
-
-
-@receiver(user_logged_in, dispatch_uid="lantern_audit_sign_in")
-def _record_sign_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
-    """A sign-in is recorded in the trail of every school the person belongs to.
-
-    An audit side effect, so a signal is acceptable here: every way of signing in (the
-    login page, an accepted invitation) goes through `login()`. Failing to write the record
-    is logged and does not stop the sign-in.
-    """
-    from accounts.selectors import membership_list_for_user
-
-    try:
-        with transaction.atomic():
-            # The login request started anonymous: let RLS show this user's memberships.
-            set_db_user(user.pk)
-            for membership in membership_list_for_user(user=user):
-                with school_context(membership.school):
-                    audit_record(
-                        school=membership.school,
-                        action=AuditEvent.Action.SIGN_IN,
-                        actor=user,
-                        target=membership.role,
-                        ip_address=client_ip(request),
-                    )
-    except Exception:  # noqa: BLE001 - the trail must not lock people out
-        logger.exception("could not record the sign-in of user %s", user.pk)
 
 
 def audit_event_list(*, school: School, action: str = "") -> models.QuerySet[AuditEvent]:

@@ -19,16 +19,16 @@ from accounts.audit import AuditEvent, audit_record
 from accounts.models import Invitation, Membership, School, User
 from accounts.tenancy import school_context
 from accounts.tokens import user_tokens_revoke
+from base.errors import LanternError
 
 
-class AccountsError(Exception):
+class AccountsError(LanternError):
     """A domain error with a machine-readable code and a message a person can act on.
 
     Every code is declared in STATUSES with its HTTP status: the API maps it from there
     and the schema's `ErrorCode` enum lists them, so a code raised but not declared is a
     bug (ValueError), caught by the first test that raises it."""
 
-    code = "invalid"
     STATUSES: ClassVar[dict[str, int]] = {
         "invalid": 400,
         "invitation_invalid": 400,
@@ -43,15 +43,15 @@ class AccountsError(Exception):
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
-        self.message = message
         if code:
             if code not in self.STATUSES:
                 raise ValueError(f"undeclared AccountsError code {code!r}")
             self.code = code
+        self.status = self.STATUSES[self.code]
 
-    @property
-    def status(self) -> int:
-        return self.STATUSES[self.code]
+    @classmethod
+    def declared_codes(cls) -> set[str]:
+        return set(cls.STATUSES)
 
 
 def school_create(

@@ -17,9 +17,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.apps import apps
 from django.db import connection, models, transaction
 from django.db.migrations.operations.base import Operation
 from django.http import HttpRequest, HttpResponse
@@ -94,10 +95,10 @@ def school_context(school: School | int) -> Iterator[School]:
     Accepts a School or its id (tasks receive ids). Restores the previous context on exit,
     so it nests. Used by tasks, commands and tests; requests use the middleware instead.
     """
-    from accounts.models import School
-
     if isinstance(school, int):
-        school = School.objects.get(pk=school)
+        # The models are built on this module (accounts.models imports it), so it names
+        # the School model through the app registry, as Django's get_user_model() does.
+        school = cast("School", apps.get_model("accounts", "School").objects.get(pk=school))
     # Outermost, the transaction is ours: the setting is transaction-local, so it starts
     # unset and ends with the commit; reading it first and restoring it after would be two
     # round trips for nothing (a worker runs several of these per explanation).

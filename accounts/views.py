@@ -25,6 +25,7 @@ from accounts.selectors import (
     school_get_by_slug,
 )
 from accounts.tenancy import activate_school
+from base.web_errors import error_message_for_page, form_error_add
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -73,7 +74,7 @@ class MembersView(SchoolViewMixin, View):
                     role=form.cleaned_data["role"],
                 )
             except services.AccountsError as exc:
-                form.add_error("email", exc.message)
+                form_error_add(form, exc, default_field="email")
             else:
                 messages.success(
                     request,
@@ -120,7 +121,7 @@ class MemberActionView(SchoolViewMixin, View):
             else:
                 raise Http404
         except services.AccountsError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, error_message_for_page(exc))
         else:
             messages.success(request, _("Saved."))
         return redirect("members", school_slug=self.school.slug)
@@ -217,7 +218,7 @@ class InvitationAcceptView(View):
                 user=request.user if signed_in else None,  # type: ignore[arg-type]
             )
         except services.AccountsError as exc:
-            form.add_error(None, exc.message)
+            form_error_add(form, exc)
             return render(
                 request,
                 "accounts/invitation_accept.html",

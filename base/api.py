@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError
@@ -44,9 +45,8 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from accounts.access import SchoolSuspended, school_access
+from accounts.access import school_access
 from accounts.models import Membership, School
-from accounts.services import AccountsError
 from accounts.tenancy import set_db_user
 from base.api_headers import (
     IDEMPOTENCY_KEY_PARAMETER,
@@ -58,22 +58,20 @@ from base.api_headers import (
 )
 from base.api_pagination import PAGE_PARAMETERS, ApiPagination, paginate, paginated
 from base.client_address import client_address, throttle_ident
+from base.errors import LanternError
 from base.parsers import PayloadTooLarge
-from tutoring.errors import TutoringError
 
 logger = logging.getLogger(__name__)
 
 # --- The error envelope ---------------------------------------------------------------------
 
 
-class ApiError(exceptions.APIException):
-    """An API-level error with a stable code (idempotency conflicts, suspended schools).
+class ApiError(LanternError):
+    """An API-level error with a stable code (idempotency conflicts, a sign-in backoff).
 
-    Declare each kind as a subclass with `error_code` and `status_code`: the schema's
-    `ErrorCode` enum is generated from the subclasses (base/api_schema.py)."""
-
-    error_code: str = "invalid"  # per class; an instance may carry a more specific one
-    status_code = 400
+    Declare each kind as a subclass with `code` and `status`: the schema's `ErrorCode`
+    enum is generated from the subclasses of LanternError (base/api_schema.py). An
+    instance may carry a more specific code and status than its class."""
 
     def __init__(
         self,
@@ -83,10 +81,11 @@ class ApiError(exceptions.APIException):
         status_code: int | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(detail=message, code=code or self.error_code)
-        self.status_code = status_code or type(self).status_code
-        self.error_code = code or type(self).error_code
-        self.headers = dict(headers or {})
+        super().__init__(message, headers=headers)
+        if code:
+            self.code = code
+        if status_code:
+            self.status = status_code
 
 
 # DRF's own exceptions, by class (most specific first), to our codes.
@@ -110,7 +109,6 @@ HANDLER_CODES: tuple[str, ...] = (
     "invalid_input",
     "invalid_credentials",
     "token_invalid",
-    "school_suspended",
     "server_error",
     "service_unavailable",
     *(code for _cls, code in _DRF_CODES),
@@ -177,20 +175,14 @@ def _drf_code(exc: exceptions.APIException) -> str:
 
 def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     """Map every exception to the error envelope (REST_FRAMEWORK["EXCEPTION_HANDLER"])."""
-    if isinstance(exc, TutoringError):
-        # Every 404 says only "not found": "it exists but is not yours" is itself a leak.
-        code = "not_found" if exc.status == 404 else exc.code
-        return error_response(exc.status, code, exc.message, exc.fields)
-    if isinstance(exc, AccountsError):
-        return error_response(exc.status, exc.code, exc.message)
-    if isinstance(exc, SchoolSuspended):
-        return error_response(
-            403, "school_suspended", _("This school is suspended. Contact your school.")
-        )
-    if isinstance(exc, ApiError):
-        return error_response(exc.status_code, exc.error_code, str(exc.detail), headers=exc.headers)
     if isinstance(exc, RequestDataTooBig):  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE
         exc = PayloadTooLarge()
+    if isinstance(exc, LanternError):
+        # Every domain error, whichever app raised it. Every 404 says only "not found":
+        # "it exists but is not yours" is itself a leak (`public_code`).
+        return error_response(
+            exc.status, exc.public_code, exc.message, exc.fields, headers=exc.headers
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Not found."))
     elif isinstance(exc, DjangoPermissionDenied):
@@ -437,8 +429,6 @@ def api_cache() -> BaseCache:
     """Counters and idempotency records shared by every web process: Redis when
     configured (production, tests), else the default cache (the one-process demo)."""
     if settings.REDIS_URL:
-        from django.core.cache.backends.redis import RedisCache
-
         return RedisCache(settings.REDIS_URL, {"KEY_FUNCTION": _raw_key})
     return caches["default"]
 

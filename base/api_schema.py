@@ -1,10 +1,11 @@
 """drf-spectacular post-processing: what the schema says about errors, generated from the
 code that raises them.
 
-`error.code` is the enum `ErrorCode`, built from the error classes (TutoringError and its
-subclasses, AccountsError's declared codes, ApiError's subclasses, the request-input
-errors of base.parsers) plus the codes the
-one exception handler emits itself (base.api.HANDLER_CODES). A new error class appears
+`error.code` is the enum `ErrorCode`, built from the error classes (every subclass of
+base.errors.LanternError: TutoringError's, AccountsError's declared codes,
+SchoolSuspended, ApiError's, the request-input errors of base.parsers; the modules that
+declare them are imported here so none is missed) plus the codes the one exception handler
+emits itself (base.api.HANDLER_CODES). A new error class appears
 in the schema without anyone editing a list; the committed-schema test then asks for the
 schema to be regenerated, and the generated-client test fails on any code the server
 sends that the enum lacks.
@@ -12,13 +13,13 @@ sends that the enum lacks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import Any
 
-from accounts.services import AccountsError
-from base.api import HANDLER_CODES, ApiError
+from django.urls import get_resolver
+
+from base.api import HANDLER_CODES
+from base.errors import declared_error_codes
 from base.parsers import INPUT_ERRORS
-from tutoring.errors import TutoringError
 
 # Codes sent outside the DRF handler, by code that builds the envelope itself.
 OUTSIDE_HANDLER_CODES: tuple[str, ...] = (
@@ -26,26 +27,16 @@ OUTSIDE_HANDLER_CODES: tuple[str, ...] = (
 )
 
 
-E = TypeVar("E")
-
-
-def _subclasses(cls: type[E]) -> Iterator[type[E]]:
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
-
-
 def error_codes() -> list[str]:
     """Every `error.code` the API can send, sorted."""
+    # Every LanternError subclass must be defined before the enum is built from them. The
+    # URL configuration imports every view, and with them every module that declares an
+    # error (the apps', which base may not import by name: config -> apps -> base).
+    get_resolver().url_patterns  # noqa: B018 - loading the URL conf is the point
     codes: set[str] = set(HANDLER_CODES) | set(OUTSIDE_HANDLER_CODES)
-    domain: list[type[TutoringError]] = [TutoringError, *_subclasses(TutoringError)]
-    for cls in domain:
-        # The handler answers every 404 with `not_found` ("not yours" is itself a leak).
-        codes.add("not_found" if cls.status == 404 else cls.code)
-    codes.update(AccountsError.STATUSES)
-    api: list[type[ApiError]] = [ApiError, *_subclasses(ApiError)]
-    codes.update(api_error.error_code for api_error in api)
-    # The request-input errors (base.parsers), raised at the edge and by the parser.
+    codes |= declared_error_codes()
+    # DRF's ParseError, which the JSON parser raises for malformed JSON, is listed with the
+    # request-input errors (base.parsers).
     codes.update(str(input_error.default_code) for input_error in INPUT_ERRORS)
     return sorted(codes)
 

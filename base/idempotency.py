@@ -57,13 +57,13 @@ Handler = TypeVar("Handler", bound=Callable[..., Response])
 
 
 class IdempotencyKeyReused(ApiError):
-    error_code = "idempotency_key_reused"
-    status_code = 409
+    code = "idempotency_key_reused"
+    status = 409
 
 
 class IdempotencyInProgress(ApiError):
-    error_code = "idempotency_in_progress"
-    status_code = 409
+    code = "idempotency_in_progress"
+    status = 409
 
 
 def idempotent(*, redact: Sequence[str] = ()) -> Callable[[Handler], Handler]:

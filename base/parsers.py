@@ -28,14 +28,30 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
+from base.errors import LanternError
+
 # --- Errors: part of the API's error codes ----------------------------------------------
 
 
-class InputRejected(exceptions.APIException):
-    """Base of the request-input errors; `default_code` is the envelope's `code`."""
+class InputRejected(LanternError, exceptions.APIException):
+    """Base of the request-input errors: domain errors (LanternError, mapped by the API's
+    one handler) that DRF also accepts from a parser. `default_code` and `status_code`
+    (DRF's names, which the edge middleware reads) are the envelope's `code` and status."""
 
     status_code = 400
     default_code = "invalid_input"
+    code = "invalid_input"
+    default_detail: Any = _("This request cannot be accepted.")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # One spelling per subclass (DRF's); LanternError's names follow it.
+        cls.code = str(cls.default_code)
+        cls.status = cls.status_code
+
+    def __init__(self, detail: Any = None) -> None:
+        # LanternError keeps the message; DRF's APIException (next in the MRO) the detail.
+        super().__init__(detail or self.default_detail)
 
 
 class PayloadTooLarge(InputRejected):

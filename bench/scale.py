@@ -535,7 +535,7 @@ def _queries(samples: int, seed: int, big: bool = False) -> list[Case]:
 
     from accounts.models import Membership, School
     from accounts.tenancy import school_context
-    from tutoring import selectors, selectors_teacher
+    from tutoring import selectors
     from tutoring.safety import selectors as safety_selectors
     from tutoring.services import budgets
 
@@ -563,7 +563,7 @@ def _queries(samples: int, seed: int, big: bool = False) -> list[Case]:
             return run
 
         history = selectors.explanation_list_for_student(member=student)
-        transcripts = selectors_teacher.transcript_list(member=teacher)
+        transcripts = selectors.transcript_list(member=teacher)
         review = safety_selectors.review_item_list(school=school, member=teacher, show="open")
         sums = in_school(
             school,

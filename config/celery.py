@@ -7,6 +7,9 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import worker_init
+from django.conf import settings
+
+from llm.tokens import count_tokens
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -22,8 +25,4 @@ def _load_token_counter(**_: Any) -> None:
     Otherwise the first generations after every start pay for it inside their claim
     transactions, holding a pooled database connection each while they wait.
     """
-    from django.conf import settings
-
-    from llm.tokens import count_tokens
-
     count_tokens("warm up", settings.LLM_MODEL)

@@ -19,6 +19,8 @@ urlpatterns = [
 handler400 = "base.middleware.bad_request"
 
 if settings.DEBUG:  # pragma: no cover - development only
+    # Only with DEBUG: Django's static-file view is for development and refuses to run
+    # otherwise, so production never loads it.
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
     urlpatterns += staticfiles_urlpatterns()

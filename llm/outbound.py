@@ -43,6 +43,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy
 
+from llm.messages import REFUSED_CODE as PROVIDER_REFUSED_CODE
+
 __all__ = [
     "REFUSED_CODE",
     "REFUSED_MESSAGE",
@@ -53,7 +55,8 @@ __all__ = [
     "is_refusal",
 ]
 
-REFUSED_CODE = "provider_address_refused"
+# One code for every refused address; its readable message shares the provider table.
+REFUSED_CODE = PROVIDER_REFUSED_CODE
 REFUSED_MESSAGE = gettext_lazy(
     "This address cannot be used for the AI service. Use the public https:// address of an "
     "OpenAI-compatible server, or ask the platform's operators to allow your own server."

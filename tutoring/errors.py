@@ -1,22 +1,19 @@
-"""Domain errors of tutoring services: a machine-readable code and a readable message.
+"""Domain errors of tutoring services (and safety's): kinds of base.errors.LanternError.
 
-Web views show `message`; the API's one error handler maps `code` and `status`.
+The web's error mapping (base.web_errors) shows `message`; the API's one error handler
+maps `code` and `status`.
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from base.errors import LanternError
+from llm.messages import user_message_for
 
-class TutoringError(Exception):
-    code = "invalid"
-    status = 400
-    default_message = _("This request cannot be completed.")
 
-    def __init__(self, message: str | None = None, *, fields: dict[str, list[str]] | None = None):
-        self.message = str(message or self.default_message)
-        self.fields = fields or {}
-        super().__init__(self.message)
+class TutoringError(LanternError):
+    """Base of the tutoring and safety services' errors."""
 
 
 class InvalidInput(TutoringError):
@@ -79,8 +76,6 @@ _STORED_FAILURES = {
 
 def explanation_error_text(code: str, stored_message: str) -> str:
     """The readable text of a stored failure, in the active language when the code is known."""
-    from llm.openai_provider import user_message_for
-
     known = _STORED_FAILURES.get(code)
     if known is not None:
         return str(known)

@@ -17,7 +17,7 @@ from accounts.models import Membership
 from base.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
 from base.api_input import InputSerializer
 from base.idempotency import idempotent
-from tutoring import selectors_teacher
+from tutoring import selectors
 from tutoring.services import budgets as budget_services
 from tutoring.services import keys as key_services
 from tutoring.services import school_admin as settings_services
@@ -227,7 +227,7 @@ class ProviderKeyListApi(SchoolApiView):
         responses={200: paginated(ProviderKeySerializer)},
     )
     def get(self, request: Request, school_slug: str) -> Response:
-        keys = selectors_teacher.provider_key_list(school=self.school)
+        keys = selectors.provider_key_list(school=self.school)
         return paginate(self, request, keys.order_by("-created_at", "-id"), ProviderKeySerializer)
 
     @extend_schema(
@@ -270,7 +270,7 @@ class _ProviderKeyActionApi(SchoolApiView):
     required_role = ADMIN_ROLE
 
     def _key_action(self, key_id: str, *, activate: bool) -> Response:
-        key = selectors_teacher.provider_key_get(school=self.school, public_id=key_id)
+        key = selectors.provider_key_get(school=self.school, public_id=key_id)
         if activate:
             key = key_services.provider_key_activate(actor=self.membership, key=key)
         else:

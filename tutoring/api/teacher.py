@@ -2,7 +2,7 @@
 versions and publishing, exercises with their answer keys, transcripts, usage.
 
 A teacher sees the classes they teach; a school admin sees every class of the school. The
-selectors in tutoring/selectors_teacher.py draw that line; the services check it again.
+selectors in tutoring/selectors.py draw that line; the services check it again.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from accounts.selectors import member_list
 from base.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
 from base.api_input import InputSerializer, filter_object
 from base.idempotency import idempotent
-from tutoring import selectors, selectors_teacher
+from tutoring import selectors
 from tutoring.api.student import (
     ClassroomRefSerializer,
     ExplanationErrorSerializer,
@@ -83,7 +83,7 @@ class TeachingClassListApi(SchoolApiView):
         responses={200: paginated(TeachingClassroomSerializer)},
     )
     def get(self, request: Request, school_slug: str) -> Response:
-        classes = selectors_teacher.teacher_classroom_list(member=self.membership)
+        classes = selectors.teacher_classroom_list(member=self.membership)
         return paginate(
             self, request, classes.order_by("created_at", "id"), TeachingClassroomSerializer
         )
@@ -104,7 +104,7 @@ class TeachingClassListApi(SchoolApiView):
         body = ClassroomInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         created = lesson_services.classroom_create(actor=self.membership, **body.validated_data)
-        classroom = selectors_teacher.teacher_classroom_get(
+        classroom = selectors.teacher_classroom_get(
             member=self.membership, public_id=created.public_id
         )
         location = _absolute(
@@ -120,9 +120,7 @@ class TeachingClassDetailApi(SchoolApiView):
 
     @extend_schema(tags=[TEACHER], summary="A class", responses={200: TeachingClassroomSerializer})
     def get(self, request: Request, school_slug: str, classroom_id: str) -> Response:
-        classroom = selectors_teacher.teacher_classroom_get(
-            member=self.membership, public_id=classroom_id
-        )
+        classroom = selectors.teacher_classroom_get(member=self.membership, public_id=classroom_id)
         return Response(TeachingClassroomSerializer(classroom).data)
 
 
@@ -157,10 +155,8 @@ class RosterApi(SchoolApiView):
         responses={200: paginated(RosterEntrySerializer)},
     )
     def get(self, request: Request, school_slug: str, classroom_id: str) -> Response:
-        classroom = selectors_teacher.teacher_classroom_get(
-            member=self.membership, public_id=classroom_id
-        )
-        roster = selectors_teacher.classroom_roster(school=self.school, classroom=classroom)
+        classroom = selectors.teacher_classroom_get(member=self.membership, public_id=classroom_id)
+        roster = selectors.classroom_roster(school=self.school, classroom=classroom)
         return paginate(self, request, roster.order_by("joined_at", "id"), RosterEntrySerializer)
 
     @extend_schema(
@@ -177,9 +173,7 @@ class RosterApi(SchoolApiView):
     def post(self, request: Request, school_slug: str, classroom_id: str) -> Response:
         body = EnrolInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        classroom = selectors_teacher.teacher_classroom_get(
-            member=self.membership, public_id=classroom_id
-        )
+        classroom = selectors.teacher_classroom_get(member=self.membership, public_id=classroom_id)
         members = member_list(school=self.school).filter(is_active=True)
         if member_id := body.validated_data.get("member_id"):
             target = members.filter(public_id=member_id).first()
@@ -200,10 +194,8 @@ class RosterEntryApi(SchoolApiView):
     def delete(
         self, request: Request, school_slug: str, classroom_id: str, enrolment_id: str
     ) -> Response:
-        classroom = selectors_teacher.teacher_classroom_get(
-            member=self.membership, public_id=classroom_id
-        )
-        enrolment = selectors_teacher.classroom_student_get(
+        classroom = selectors.teacher_classroom_get(member=self.membership, public_id=classroom_id)
+        enrolment = selectors.classroom_student_get(
             school=self.school, classroom=classroom, public_id=enrolment_id
         )
         lesson_services.classroom_unenroll(
@@ -316,9 +308,9 @@ class TeachingLessonListApi(SchoolApiView):
     def get(self, request: Request, school_slug: str) -> Response:
         query = LessonListFilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        lessons = selectors_teacher.teacher_lesson_list(member=self.membership)
+        lessons = selectors.lesson_list_for_member(member=self.membership, managing=True)
         if classroom_id := query.validated_data.get("classroom"):
-            classes = selectors_teacher.teacher_classroom_list(member=self.membership)
+            classes = selectors.teacher_classroom_list(member=self.membership)
             lessons = lessons.filter(classroom=filter_object(classes, classroom_id, "classroom"))
         return paginate(
             self, request, lessons.order_by("created_at", "id"), TeachingLessonSummarySerializer
@@ -350,7 +342,7 @@ class TeachingLessonListApi(SchoolApiView):
         body = LessonInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         fields = dict(body.validated_data)
-        classroom = selectors_teacher.teacher_classroom_get(
+        classroom = selectors.teacher_classroom_get(
             member=self.membership, public_id=fields.pop("classroom_id")
         )
         lesson = lesson_services.lesson_create(actor=self.membership, classroom=classroom, **fields)
@@ -366,7 +358,7 @@ class TeachingLessonDetailApi(SchoolApiView):
         responses={200: TeachingLessonSerializer},
     )
     def get(self, request: Request, school_slug: str, lesson_id: str) -> Response:
-        lesson = selectors_teacher.teacher_lesson_get(member=self.membership, public_id=lesson_id)
+        lesson = selectors.lesson_get(member=self.membership, public_id=lesson_id, managing=True)
         return _lesson_response(request, school_slug, lesson, 200)
 
     @extend_schema(
@@ -380,21 +372,21 @@ class TeachingLessonDetailApi(SchoolApiView):
     def patch(self, request: Request, school_slug: str, lesson_id: str) -> Response:
         body = LessonPatchSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        lesson = selectors_teacher.teacher_lesson_get(member=self.membership, public_id=lesson_id)
+        lesson = selectors.lesson_get(member=self.membership, public_id=lesson_id, managing=True)
         lesson_services.lesson_update(actor=self.membership, lesson=lesson, **body.validated_data)
-        lesson = selectors_teacher.teacher_lesson_get(member=self.membership, public_id=lesson_id)
+        lesson = selectors.lesson_get(member=self.membership, public_id=lesson_id, managing=True)
         return _lesson_response(request, school_slug, lesson, 200)
 
 
 def _set_published(
     view: SchoolApiView, request: Request, school_slug: str, lesson_id: str, *, publish: bool
 ) -> Response:
-    lesson = selectors_teacher.teacher_lesson_get(member=view.membership, public_id=lesson_id)
+    lesson = selectors.lesson_get(member=view.membership, public_id=lesson_id, managing=True)
     if publish:
         lesson_services.lesson_publish(actor=view.membership, lesson=lesson)
     else:
         lesson_services.lesson_unpublish(actor=view.membership, lesson=lesson)
-    lesson = selectors_teacher.teacher_lesson_get(member=view.membership, public_id=lesson_id)
+    lesson = selectors.lesson_get(member=view.membership, public_id=lesson_id, managing=True)
     return _lesson_response(request, school_slug, lesson, 200)
 
 
@@ -448,8 +440,8 @@ class LessonVersionListApi(SchoolApiView):
         responses={200: paginated(LessonVersionSerializer)},
     )
     def get(self, request: Request, school_slug: str, lesson_id: str) -> Response:
-        lesson = selectors_teacher.teacher_lesson_get(member=self.membership, public_id=lesson_id)
-        versions = selectors_teacher.lesson_version_list(school=self.school, lesson=lesson)
+        lesson = selectors.lesson_get(member=self.membership, public_id=lesson_id, managing=True)
+        versions = selectors.lesson_version_list(school=self.school, lesson=lesson)
         return paginate(self, request, versions, LessonVersionSerializer)
 
 
@@ -493,7 +485,7 @@ class ExerciseListApi(SchoolApiView):
         responses={200: paginated(TeachingExerciseSerializer)},
     )
     def get(self, request: Request, school_slug: str, lesson_id: str) -> Response:
-        lesson = selectors_teacher.teacher_lesson_get(member=self.membership, public_id=lesson_id)
+        lesson = selectors.lesson_get(member=self.membership, public_id=lesson_id, managing=True)
         exercises = selectors.exercise_list(school=self.school, lesson=lesson)
         return paginate(self, request, exercises, TeachingExerciseSerializer)
 
@@ -518,7 +510,7 @@ class ExerciseListApi(SchoolApiView):
     def post(self, request: Request, school_slug: str, lesson_id: str) -> Response:
         body = ExerciseInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        lesson = selectors_teacher.teacher_lesson_get(member=self.membership, public_id=lesson_id)
+        lesson = selectors.lesson_get(member=self.membership, public_id=lesson_id, managing=True)
         exercise = lesson_services.exercise_save(
             actor=self.membership, lesson=lesson, **body.validated_data
         )
@@ -538,7 +530,7 @@ class ExerciseDetailApi(SchoolApiView):
 
     def _exercise(self, exercise_id: str) -> Exercise:
         exercise = selectors.exercise_get(member=self.membership, public_id=exercise_id)
-        if not lesson_services.teaches(self.membership, exercise.lesson.classroom):
+        if not selectors.teaches(self.membership, exercise.lesson.classroom):
             raise NotFound()
         return exercise
 
@@ -647,9 +639,9 @@ class TranscriptFilterSerializer(InputSerializer):
     lesson = serializers.UUIDField(required=False)
     feedback = serializers.ChoiceField(
         choices=[
-            selectors_teacher.FeedbackFilter.HELPFUL,
-            selectors_teacher.FeedbackFilter.NOT_HELPFUL,
-            selectors_teacher.FeedbackFilter.NONE,
+            selectors.FeedbackFilter.HELPFUL,
+            selectors.FeedbackFilter.NOT_HELPFUL,
+            selectors.FeedbackFilter.NONE,
         ],
         required=False,
     )
@@ -685,7 +677,7 @@ class TranscriptListApi(SchoolApiView):
         student_id = lesson_id = None
         if "student" in filters:
             student = (
-                selectors_teacher.transcript_filter_students(member=self.membership)
+                selectors.transcript_filter_students(member=self.membership)
                 .filter(public_id=filters["student"])
                 .first()
             )
@@ -696,9 +688,9 @@ class TranscriptListApi(SchoolApiView):
                 )
             student_id = student.user_id
         if "lesson" in filters:
-            lessons = selectors_teacher.teacher_lesson_list(member=self.membership)
+            lessons = selectors.lesson_list_for_member(member=self.membership, managing=True)
             lesson_id = filter_object(lessons, filters["lesson"], "lesson").pk
-        sessions = selectors_teacher.transcript_list(
+        sessions = selectors.transcript_list(
             member=self.membership,
             student_id=student_id,
             lesson_id=lesson_id,
@@ -718,12 +710,12 @@ class TranscriptDetailApi(SchoolApiView):
         responses={200: TranscriptSerializer},
     )
     def get(self, request: Request, school_slug: str, session_id: str) -> Response:
-        session = selectors_teacher.transcript_get(member=self.membership, public_id=session_id)
+        session = selectors.transcript_get(member=self.membership, public_id=session_id)
         session.message_rows = list(  # type: ignore[attr-defined]
             selectors.message_list(school=self.school, session=session)
         )
         session.explanation_rows = list(  # type: ignore[attr-defined]
-            selectors_teacher.session_explanations(school=self.school, session=session)
+            selectors.session_explanations(school=self.school, session=session)
         )
         return Response(TranscriptSerializer(session).data)
 
@@ -757,5 +749,5 @@ class UsageApi(SchoolApiView):
         responses={200: UsageSerializer},
     )
     def get(self, request: Request, school_slug: str) -> Response:
-        summary = selectors_teacher.usage_by_day(member=self.membership, days=30)
+        summary = selectors.usage_by_day(member=self.membership, days=30)
         return Response(UsageSerializer(summary).data)

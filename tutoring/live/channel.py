@@ -329,8 +329,6 @@ def live_events(public_id: str, *, timeout: float = 120.0) -> Iterator[StreamEve
         have = len(prefix)
         if prefix:
             yield StreamEvent("delta", text=prefix)
-        import time
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             message = pubsub.get_message(timeout=1.0)

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import SchoolOwnedModel
+from tutoring.errors import explanation_error_text
 from tutoring.models.lessons import Exercise, ExerciseAttempt, Lesson, LessonVersion
 
 
@@ -152,6 +153,4 @@ class Explanation(SchoolOwnedModel):
     @property
     def error_text(self) -> str:
         """The failure as the reader should see it, in their language where the code is known."""
-        from tutoring.errors import explanation_error_text
-
         return explanation_error_text(self.error_code, self.error_message)

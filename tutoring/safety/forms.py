@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.audit import AuditEvent
 from tutoring.models import ModerationAction, ModerationCategory, SafetySettings, Severity
 from tutoring.safety.review import DECISIONS
 from tutoring.safety.rules import rules_of
@@ -210,8 +211,6 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from accounts.audit import AuditEvent
-
         super().__init__(*args, **kwargs)
         action = cast(forms.ChoiceField, self.fields["action"])
         action.choices = [("", _("All actions")), *AuditEvent.Action.choices]

@@ -25,7 +25,7 @@ from tutoring.errors import InvalidInput, NotFound
 from tutoring.models import Classroom, Explanation, Lesson, ModerationCategory, ReviewItem
 from tutoring.safety.moderation import Verdict
 from tutoring.safety.rules import action_rank, safety_settings_get, severity_rank
-from tutoring.services.lessons import teaches
+from tutoring.selectors.classes import teaches
 
 logger = logging.getLogger(__name__)
 
@@ -139,12 +139,9 @@ def review_item_decide(
 
 
 def _may_review(actor: Membership, item: ReviewItem) -> bool:
-    if actor.has_role(Membership.Role.SCHOOL_ADMIN):
-        return True
-    if not actor.has_role(Membership.Role.TEACHER) or item.classroom_id is None:
-        return False
-    classroom = Classroom(pk=item.classroom_id, school_id=item.school_id)
-    return teaches(actor, classroom)
+    if item.classroom_id is None:  # an item of no class: the school's admins only
+        return actor.has_role(Membership.Role.SCHOOL_ADMIN)
+    return teaches(actor, Classroom(pk=item.classroom_id, school_id=item.school_id))
 
 
 def _notify_on_commit(school: School, item: ReviewItem, *, escalated_by: Membership | None) -> None:

@@ -13,7 +13,6 @@ from django.utils import timezone
 from accounts.models import Membership, School, User
 from tutoring.errors import NotFound
 from tutoring.models import (
-    ClassroomMember,
     PolicyAcceptance,
     PolicyVersion,
     ReviewItem,
@@ -21,6 +20,7 @@ from tutoring.models import (
 )
 from tutoring.safety.policy import needs_guardian, policy_current
 from tutoring.safety.rules import safety_settings_get
+from tutoring.selectors.classes import taught_classrooms
 
 REVIEW_FILTERS = ("open", "decided", "all")
 
@@ -29,12 +29,9 @@ def _visible_items(school: School, member: Membership) -> QuerySet[ReviewItem]:
     items = ReviewItem.objects.for_school(school)
     if member.has_role(Membership.Role.SCHOOL_ADMIN):
         return items
-    if not member.has_role(Membership.Role.TEACHER):
-        return items.none()
-    taught = ClassroomMember.objects.for_school(school).filter(
-        user_id=member.user_id, role=ClassroomMember.Role.TEACHER
-    )
-    return items.filter(classroom_id__in=taught.values("classroom_id"))
+    # The one rule of who manages a class (tutoring.selectors.classes.teaches).
+    taught = taught_classrooms(member=member, include_archived=True)
+    return items.filter(classroom_id__in=taught.values("pk"))
 
 
 def review_item_list(

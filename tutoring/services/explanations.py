@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, School
+from accounts.models import Membership
 from tutoring.errors import (
     Conflict,
     InvalidInput,
@@ -32,12 +32,14 @@ from tutoring.models import (
     Message,
     TutoringSession,
 )
-from tutoring.prompts import StudentContext, cache_key, is_solution_unlocked
+from tutoring.prompts import cache_key, is_solution_unlocked
 from tutoring.safety import pipeline as safety_pipeline
+from tutoring.selectors.classes import teaches
+from tutoring.selectors.sessions import session_current_for_lesson
 from tutoring.services.budgets import budget_check, school_settings_get
-from tutoring.services.lessons import teaches
-from tutoring.services.profiles import profile_get_or_create
 from tutoring.services.providers import model_for, provider_name_for
+from tutoring.services.student_context import student_context, tries_on_exercise
+from tutoring.tasks import explanation_generate
 
 logger = logging.getLogger(__name__)
 
@@ -80,40 +82,16 @@ def session_start(
     )
 
 
-def student_context(session: TutoringSession) -> StudentContext:
-    """The personalization inputs of a session (a preview's chosen profile, or the
-    student's profile). Never a name, e-mail or database id."""
-    version = session.lesson_version
-    if session.is_preview:
-        p = session.preview_profile
-        return StudentContext(
-            grade=p.get("grade", ""),
-            language=p.get("language") or version.language,
-            reading_level=p.get("reading_level") or version.reading_level,
-            interests=p.get("interests", ""),
-            accommodations=p.get("accommodations", ""),
-            pseudonym=f"preview-{session.public_id}",
-        )
-    profile = profile_get_or_create(
-        school_member=Membership(school=session.school, user=session.student)
-    )
-    return StudentContext(
-        grade=profile.grade,
-        language=profile.preferred_language or version.language,
-        reading_level=profile.reading_level or version.reading_level,
-        interests=profile.interests,
-        accommodations=profile.accommodations,
-        pseudonym=str(profile.pseudonym),
-    )
-
-
-def tries_on_exercise(school: School, student_id: int, exercise_id: int) -> int:
-    """How many answers the student has given to the exercise (the answer policy's count)."""
-    return (
-        ExerciseAttempt.objects.for_school(school)
-        .filter(exercise_id=exercise_id, student_id=student_id)
-        .count()
-    )
+def session_get_or_start(*, actor: Membership, lesson: Lesson) -> TutoringSession:
+    """The lesson visit's session for the web, which carries no session id: the student's
+    current one (`selectors.session_current_for_lesson`, within SESSION_REUSE_WINDOW), else
+    a new one started by `session_start`, the same service the API's "start a session"
+    calls, so both interfaces start sessions under one set of rules. The API names its
+    session explicitly instead. Raises what `session_start` raises. Call it inside the
+    transaction of the question, so a refused question leaves no empty session behind.
+    """
+    session = session_current_for_lesson(member=actor, lesson=lesson)
+    return session or session_start(actor=actor, lesson=lesson)
 
 
 def _validate_question(question: str) -> str:
@@ -129,8 +107,6 @@ def _validate_question(question: str) -> str:
 
 
 def _enqueue(explanation: Explanation) -> None:
-    from tutoring.tasks import explanation_generate
-
     school_id, explanation_id = explanation.school_id, explanation.pk
 
     def send() -> None:
@@ -349,6 +325,7 @@ __all__ = [
     "explanation_feedback",
     "explanation_request",
     "explanation_retry",
+    "session_get_or_start",
     "session_start",
     "student_context",
 ]

@@ -50,8 +50,8 @@ from tutoring.services.budgets import (
     school_settings_get,
     usage_record,
 )
-from tutoring.services.explanations import student_context, tries_on_exercise
 from tutoring.services.providers import ProviderChoice, provider_for_school
+from tutoring.services.student_context import student_context, tries_on_exercise
 
 logger = logging.getLogger(__name__)
 Status = Explanation.Status

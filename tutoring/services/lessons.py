@@ -23,6 +23,7 @@ from tutoring.models import (
     LessonVersion,
 )
 from tutoring.models.lessons import LessonContract
+from tutoring.selectors.classes import teaches
 
 Role = Membership.Role
 
@@ -30,17 +31,6 @@ Role = Membership.Role
 def _require_teacher(actor: Membership) -> None:
     if not actor.has_role(Role.TEACHER):
         raise PermissionDeniedError()
-
-
-def teaches(actor: Membership, classroom: Classroom) -> bool:
-    """Teachers of the class, and the school's admins, may manage it."""
-    if actor.has_role(Role.SCHOOL_ADMIN):
-        return True
-    return (
-        ClassroomMember.objects.for_school(actor.school)
-        .filter(classroom=classroom, user_id=actor.user_id, role=ClassroomMember.Role.TEACHER)
-        .exists()
-    )
 
 
 def _require_teaches(actor: Membership, classroom: Classroom) -> None:

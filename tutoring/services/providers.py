@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import School
 from llm import DEFAULT_BASE_URL, LLMPermanentError, OpenAIProvider, Provider
 from llm.offline import OfflineProvider
-from tutoring.models import SchoolSettings
+from tutoring.models import ProviderKey, SchoolSettings
 from tutoring.services.keys import active_key_for_school
 
 OFFLINE_MODEL = "offline-v1"
@@ -42,8 +42,6 @@ def provider_name_for(school: School, row: SchoolSettings) -> str:
         return row.llm_provider
     if settings.LLM_PROVIDER:
         return settings.LLM_PROVIDER
-    from tutoring.models import ProviderKey
-
     has_school_key = ProviderKey.objects.for_school(school).filter(is_active=True).exists()
     return "openai" if has_school_key or settings.OPENAI_API_KEY else "offline"
 

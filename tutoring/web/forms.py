@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tutoring.errors import TutoringError
 from tutoring.models.lessons import ReadingLevel
 from tutoring.services.explanations import MAX_QUESTION_CHARS
 
@@ -32,13 +31,6 @@ ANSWER_LANGUAGES: tuple[tuple[str, StrOrPromise], ...] = (
     ("ja", "日本語"),
     ("ko", "한국어"),
 )
-
-
-def apply_service_error(form: forms.Form, error: TutoringError) -> None:
-    """Show a service's error on the form: its readable message next to the first field it
-    names that this form has, otherwise above the form."""
-    field = next((name for name in error.fields if name in form.fields), None)
-    form.add_error(field, error.message)
 
 
 class AskForm(forms.Form):

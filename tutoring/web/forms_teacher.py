@@ -12,7 +12,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership
-from tutoring.errors import TutoringError
 from tutoring.languages import language_code_clean
 from tutoring.models import SchoolSettings
 from tutoring.models.lessons import AnswerPolicy, ReadingLevel
@@ -37,16 +36,6 @@ LANGUAGE_SUGGESTIONS: tuple[tuple[str, StrOrPromise], ...] = (
     ("ja", _("Japanese")),
     ("ko", _("Korean")),
 )
-
-
-def apply_service_error(form: forms.Form, error: TutoringError) -> None:
-    """Show a service's error on the form: its message above the form, and its per-field
-    messages next to the fields this form has."""
-    form.add_error(None, error.message)
-    for name, messages in error.fields.items():
-        if name in form.fields:
-            for message in messages:
-                form.add_error(name, message)
 
 
 def _clean_language(value: str) -> str:

@@ -29,6 +29,7 @@ from django.views.decorators.cache import never_cache
 from accounts.access import SchoolViewMixin
 from accounts.audit import audit_event_list
 from accounts.models import Membership
+from base.web_errors import error_message_for_page, form_error_add
 from tutoring.errors import InvalidInput, TutoringError
 from tutoring.safety import data_rights, policy, review, rules, selectors
 from tutoring.safety.forms import (
@@ -41,15 +42,13 @@ from tutoring.safety.forms import (
     SafetySettingsForm,
     StudentDeleteForm,
 )
-from tutoring.web.forms_teacher import apply_service_error
-from tutoring.web.teacher import ServiceErrorsMixin
 
 REVIEW_PER_PAGE = 25
 AUDIT_PER_PAGE = 50
 STUDENTS_PER_PAGE = 50
 
 
-class SafetyView(ServiceErrorsMixin, SchoolViewMixin, View):
+class SafetyView(SchoolViewMixin, View):
     def page(
         self, template: str, context: dict[str, Any] | None = None, status: int = 200
     ) -> HttpResponse:
@@ -105,7 +104,7 @@ class ReviewItemView(TeacherSafetyView):
                     note=form.cleaned_data["note"],
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, _("Decision saved."))
                 return redirect("safety_review", school_slug=self.school.slug)
@@ -139,7 +138,7 @@ class PolicyView(SafetyView):
                 )
             policy.policy_accept(actor=self.membership, version=version)
         except TutoringError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, error_message_for_page(exc))
             return self._render(status=400)
         messages.success(request, _("Thank you. You accepted the AI-use policy."))
         return redirect("safety_policy", school_slug=self.school.slug)
@@ -176,7 +175,7 @@ class SafetySettingsView(AdminSafetyView):
             try:
                 rules.safety_settings_update(actor=self.membership, **form.service_fields())
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, _("Safety settings saved."))
                 return redirect("admin_safety", school_slug=self.school.slug)
@@ -200,7 +199,7 @@ class PolicyAdminView(AdminSafetyView):
                     actor=self.membership, text=form.cleaned_data["text"]
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, _("Version %(n)s published.") % {"n": version.number})
                 return redirect("admin_policy", school_slug=self.school.slug)
@@ -255,7 +254,7 @@ class PolicyStudentActionView(AdminSafetyView):
                 )
                 messages.success(request, _("Birth date saved."))
         except TutoringError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, error_message_for_page(exc))
         return redirect("admin_policy", school_slug=self.school.slug)
 
 
@@ -328,7 +327,7 @@ class StudentDeleteView(AdminSafetyView):
                     school=self.school, student=student, actor=self.membership
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(
                     request,

@@ -21,7 +21,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.access import SchoolViewMixin
 from accounts.models import Membership
-from tutoring import selectors_teacher
+from base.web_errors import form_error_add
+from tutoring import selectors
 from tutoring.errors import TutoringError
 from tutoring.services import keys as key_services
 from tutoring.services.budgets import budget_use, school_settings_get
@@ -31,12 +32,10 @@ from tutoring.web.forms_teacher import (
     BudgetForm,
     ProviderKeyForm,
     SchoolSettingsForm,
-    apply_service_error,
 )
-from tutoring.web.teacher import ServiceErrorsMixin
 
 
-class AdminView(ServiceErrorsMixin, SchoolViewMixin, View):
+class AdminView(SchoolViewMixin, View):
     required_role = Membership.Role.SCHOOL_ADMIN
 
     def page(
@@ -59,7 +58,7 @@ class SettingsView(AdminView):
             try:
                 school_settings_update(actor=self.membership, **form.service_fields())
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, _("Settings saved."))
                 return redirect("admin_settings", school_slug=self.school.slug)
@@ -68,9 +67,7 @@ class SettingsView(AdminView):
     def _render(self, form: SchoolSettingsForm, status: int = 200) -> HttpResponse:
         row = school_settings_get(self.school)
         provider = provider_name_for(self.school, row)
-        active_key = (
-            selectors_teacher.provider_key_list(school=self.school).filter(is_active=True).first()
-        )
+        active_key = selectors.provider_key_list(school=self.school).filter(is_active=True).first()
         return self.page(
             "settings.html",
             {
@@ -102,7 +99,7 @@ class KeysView(AdminView):
                     activate=form.cleaned_data["activate"],
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 return self._render(
                     ProviderKeyForm(initial={"activate": True}), created=created, status=201
@@ -115,7 +112,7 @@ class KeysView(AdminView):
         created: key_services.CreatedKey | None = None,
         status: int = 200,
     ) -> HttpResponse:
-        keys = list(selectors_teacher.provider_key_list(school=self.school))
+        keys = list(selectors.provider_key_list(school=self.school))
         return self.page(
             "keys.html", {"form": form, "keys": keys, "created": created}, status=status
         )
@@ -123,7 +120,7 @@ class KeysView(AdminView):
 
 class KeyActionView(AdminView):
     def post(self, request: HttpRequest, key_id: str, action: str, **kwargs: Any) -> HttpResponse:
-        key = selectors_teacher.provider_key_get(school=self.school, public_id=key_id)
+        key = selectors.provider_key_get(school=self.school, public_id=key_id)
         if action == "activate":
             key_services.provider_key_activate(actor=self.membership, key=key)
             messages.success(
@@ -157,7 +154,7 @@ class BudgetsView(AdminView):
             try:
                 school_settings_update(actor=self.membership, **form.cleaned_data)
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, _("Budgets saved."))
                 return redirect("admin_budgets", school_slug=self.school.slug)
@@ -165,7 +162,7 @@ class BudgetsView(AdminView):
 
     def _render(self, form: BudgetForm, status: int = 200) -> HttpResponse:
         use = budget_use(school=self.school)
-        students = selectors_teacher.student_usage_today(school=self.school)
+        students = selectors.student_usage_today(school=self.school)
         return self.page(
             "budgets.html",
             {

@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -26,20 +26,15 @@ from django.views import View
 
 from accounts.access import SchoolViewMixin
 from accounts.models import Membership
+from base.web_errors import error_message_for_page, form_error_add
 from tutoring import selectors
 from tutoring.errors import TutoringError
 from tutoring.live.sse import explanation_label, explanation_state, explanation_stream
-from tutoring.models import ExerciseAttempt, Explanation, Lesson, TutoringSession
+from tutoring.models import ExerciseAttempt, Explanation, Lesson
 from tutoring.services import explanations as explanation_services
 from tutoring.services import lessons as lesson_services
 from tutoring.services import profiles as profile_services
-from tutoring.web.forms import (
-    AnswerForm,
-    AskForm,
-    FeedbackForm,
-    StudentProfileForm,
-    apply_service_error,
-)
+from tutoring.web.forms import AnswerForm, AskForm, FeedbackForm, StudentProfileForm
 
 HISTORY_PAGE_SIZE = 20
 RECENT_SESSIONS = 5
@@ -50,12 +45,6 @@ NEW_EXPLANATION_WINDOW = timedelta(hours=24)
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _not_found_on_404(error: TutoringError) -> None:
-    """NotFound, SessionNotYours and the like must look exactly like a missing page."""
-    if error.status == 404:
-        raise Http404(error.message) from error
 
 
 def explanation_card_context(
@@ -94,19 +83,12 @@ class StudentViewMixin(SchoolViewMixin):
         context = {"card": self.card(explanation)}
         return render(request, "tutoring/partials/explanation_card.html", context)
 
+    # The selectors' NotFound is the 404 page (accounts.access.SchoolViewMixin maps it).
     def lesson_or_404(self, lesson_id: Any) -> Lesson:
-        try:
-            return selectors.lesson_get(member=self.membership, public_id=str(lesson_id))
-        except TutoringError as exc:
-            _not_found_on_404(exc)
-            raise
+        return selectors.lesson_get(member=self.membership, public_id=str(lesson_id))
 
     def explanation_or_404(self, explanation_id: Any) -> Explanation:
-        try:
-            return selectors.explanation_get(member=self.membership, public_id=str(explanation_id))
-        except TutoringError as exc:
-            _not_found_on_404(exc)
-            raise
+        return selectors.explanation_get(member=self.membership, public_id=str(explanation_id))
 
     def lesson_url(self, lesson: Lesson, anchor: str = "") -> str:
         url = reverse("student_lesson", args=[self.school.slug, lesson.public_id])
@@ -182,12 +164,6 @@ class LessonView(LessonPageMixin, View):
         return self.render_lesson(request, lesson, AskForm())
 
 
-def _session_for_question(member: Membership, lesson: Lesson) -> TutoringSession:
-    """The lesson visit's session: the current one, else a new one (one visit, one session)."""
-    session = selectors.session_current_for_lesson(member=member, lesson=lesson)
-    return session or explanation_services.session_start(actor=member, lesson=lesson)
-
-
 class AskView(LessonPageMixin, View):
     """POST a question to the tutor; answers with the explanation card."""
 
@@ -200,15 +176,16 @@ class AskView(LessonPageMixin, View):
             try:
                 # One unit: a refused question leaves no empty session behind.
                 with transaction.atomic():
-                    session = _session_for_question(self.membership, lesson)
+                    session = explanation_services.session_get_or_start(
+                        actor=self.membership, lesson=lesson
+                    )
                     explanation = explanation_services.explanation_request(
                         actor=self.membership,
                         session=session,
                         question=form.cleaned_data["question"],
                     )
             except TutoringError as exc:
-                _not_found_on_404(exc)
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
                 status = exc.status
             else:
                 if _is_htmx(request):
@@ -229,11 +206,7 @@ class ExerciseAttemptView(StudentViewMixin, View):
     """POST an answer to an exercise; answers with the result (well done / explain)."""
 
     def post(self, request: HttpRequest, exercise_id: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            exercise = selectors.exercise_get(member=self.membership, public_id=str(exercise_id))
-        except TutoringError as exc:
-            _not_found_on_404(exc)
-            raise
+        exercise = selectors.exercise_get(member=self.membership, public_id=str(exercise_id))
         self.require_student()
         form = AnswerForm(request.POST)
         attempt: ExerciseAttempt | None = None
@@ -245,8 +218,7 @@ class ExerciseAttemptView(StudentViewMixin, View):
                 )
                 status = 200
             except TutoringError as exc:
-                _not_found_on_404(exc)
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
                 status = exc.status
         if _is_htmx(request):
             context = {
@@ -274,13 +246,7 @@ class ExplainAnswerView(StudentViewMixin, View):
     """POST "Explain my answer" on a wrong attempt; answers with the explanation card."""
 
     def post(self, request: HttpRequest, attempt_id: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            attempt = selectors.exercise_attempt_get(
-                member=self.membership, public_id=str(attempt_id)
-            )
-        except TutoringError as exc:
-            _not_found_on_404(exc)
-            raise
+        attempt = selectors.exercise_attempt_get(member=self.membership, public_id=str(attempt_id))
         self.require_student()
         lesson = attempt.exercise.lesson
         try:
@@ -288,16 +254,16 @@ class ExplainAnswerView(StudentViewMixin, View):
                 explanation = explanation_services.explain_my_answer(
                     actor=self.membership,
                     attempt=attempt,
-                    session=selectors.session_current_for_lesson(
-                        member=self.membership, lesson=lesson
+                    session=explanation_services.session_get_or_start(
+                        actor=self.membership, lesson=lesson
                     ),
                 )
         except TutoringError as exc:
-            _not_found_on_404(exc)
+            message = error_message_for_page(exc)
             if _is_htmx(request):
-                context = {"message": exc.message, "is_error": True}
+                context = {"message": message, "is_error": True}
                 return render(request, "tutoring/partials/notice.html", context, status=exc.status)
-            messages.error(request, exc.message)
+            messages.error(request, message)
             return redirect(self.lesson_url(lesson))
         if _is_htmx(request):
             return self.render_card(request, explanation)
@@ -352,8 +318,7 @@ class ExplanationRetryView(ExplanationActionMixin, View):
                 actor=self.membership, explanation=explanation
             )
         except TutoringError as exc:
-            _not_found_on_404(exc)
-            messages.error(request, exc.message)
+            messages.error(request, error_message_for_page(exc))
         return self.answer(request, explanation)
 
 
@@ -372,8 +337,7 @@ class ExplanationFeedbackView(ExplanationActionMixin, View):
                 comment=form.cleaned_data["comment"],
             )
         except TutoringError as exc:
-            _not_found_on_404(exc)
-            return self._refused(request, explanation, exc.message, exc.status)
+            return self._refused(request, explanation, error_message_for_page(exc), exc.status)
         return self.answer(request, explanation)
 
     def _refused(
@@ -428,8 +392,7 @@ class ProfileView(StudentViewMixin, View):
                         actor=self.membership, profile=profile, **form.cleaned_data
                     )
             except TutoringError as exc:
-                _not_found_on_404(exc)
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
                 return self._render(request, form, status=exc.status)
             messages.success(request, _("Your profile is saved."))
             return redirect("student_profile", school_slug=self.school.slug)

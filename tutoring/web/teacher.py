@@ -1,7 +1,7 @@
 """Teacher pages under /s/<school_slug>/teach/: classes, lessons, previews, transcripts, usage.
 
 School admins may use every page (they manage every class). Views parse, call one service
-or selector, and render; objects are always found through selectors_teacher, which only
+or selector, and render; objects are always found through tutoring.selectors, which only
 returns what the member may manage, so another class's or school's ids give 404.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +21,8 @@ from django.views import View
 
 from accounts.access import SchoolViewMixin
 from accounts.models import Membership
-from tutoring import selectors, selectors_teacher
+from base.web_errors import form_error_add
+from tutoring import selectors
 from tutoring.charts import Bar, bar_chart
 from tutoring.errors import TutoringError
 from tutoring.models import Classroom, Lesson
@@ -41,7 +41,6 @@ from tutoring.web.forms_teacher import (
     PreviewProfileForm,
     PreviewQuestionForm,
     TranscriptFilterForm,
-    apply_service_error,
 )
 from tutoring.web.student import explanation_card_context
 
@@ -49,22 +48,7 @@ TRANSCRIPTS_PER_PAGE = 25
 USAGE_DAYS = 30
 
 
-class ServiceErrorsMixin:
-    """A service's NotFound becomes a 404 page and its permission error a 403, the same as
-    the school door's own answers."""
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
-        except TutoringError as exc:
-            if exc.status == 404:
-                raise Http404(exc.message) from exc
-            if exc.status == 403:
-                raise PermissionDenied(exc.message) from exc
-            raise
-
-
-class TeacherView(ServiceErrorsMixin, SchoolViewMixin, View):
+class TeacherView(SchoolViewMixin, View):
     required_role = Membership.Role.TEACHER
 
     def page(
@@ -85,8 +69,8 @@ class DashboardView(TeacherView):
         return self.page(
             "dashboard.html",
             {
-                "classes": list(selectors_teacher.teacher_classroom_list(member=self.membership)),
-                "recent": selectors_teacher.recent_explanations(member=self.membership),
+                "classes": list(selectors.teacher_classroom_list(member=self.membership)),
+                "recent": selectors.recent_explanations(member=self.membership),
             },
         )
 
@@ -106,14 +90,14 @@ class ClassListView(TeacherView):
                     actor=self.membership, **form.cleaned_data
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, _("Class created. Now enroll your students."))
                 return redirect(self.url("teacher_class", classroom.public_id))
         return self._render(form, status=400)
 
     def _render(self, form: ClassroomForm, status: int = 200) -> HttpResponse:
-        classes = list(selectors_teacher.teacher_classroom_list(member=self.membership))
+        classes = list(selectors.teacher_classroom_list(member=self.membership))
         return self.page("classes.html", {"classes": classes, "form": form}, status=status)
 
 
@@ -134,7 +118,7 @@ class ClassDetailView(TeacherView):
                     actor=self.membership, classroom=classroom, user=student
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(
                     request, _("%(name)s is now in this class.") % {"name": student.display_name}
@@ -143,29 +127,23 @@ class ClassDetailView(TeacherView):
         return self._render(classroom, form, status=400)
 
     def _classroom(self, classroom_id: str) -> Classroom:
-        return selectors_teacher.teacher_classroom_get(
-            member=self.membership, public_id=classroom_id
-        )
+        return selectors.teacher_classroom_get(member=self.membership, public_id=classroom_id)
 
     def _enroll_form(self, classroom: Classroom, data: Any = None) -> EnrollForm:
-        students = selectors_teacher.enrollable_students(school=self.school, classroom=classroom)
+        students = selectors.enrollable_students(school=self.school, classroom=classroom)
         return EnrollForm(data, students=list(students))
 
     def _render(self, classroom: Classroom, form: EnrollForm, status: int = 200) -> HttpResponse:
         school = self.school
-        lessons = selectors_teacher.teacher_lesson_list(member=self.membership).filter(
+        lessons = selectors.lesson_list_for_member(member=self.membership, managing=True).filter(
             classroom=classroom
         )
         return self.page(
             "class_detail.html",
             {
                 "classroom": classroom,
-                "roster": list(
-                    selectors_teacher.classroom_roster(school=school, classroom=classroom)
-                ),
-                "teachers": list(
-                    selectors_teacher.classroom_teachers(school=school, classroom=classroom)
-                ),
+                "roster": list(selectors.classroom_roster(school=school, classroom=classroom)),
+                "teachers": list(selectors.classroom_teachers(school=school, classroom=classroom)),
                 "lessons": list(lessons),
                 "form": form,
             },
@@ -177,10 +155,8 @@ class ClassUnenrollView(TeacherView):
     def post(
         self, request: HttpRequest, classroom_id: str, member_id: str, **kwargs: Any
     ) -> HttpResponse:
-        classroom = selectors_teacher.teacher_classroom_get(
-            member=self.membership, public_id=classroom_id
-        )
-        enrolled = selectors_teacher.classroom_student_get(
+        classroom = selectors.teacher_classroom_get(member=self.membership, public_id=classroom_id)
+        enrolled = selectors.classroom_student_get(
             school=self.school, classroom=classroom, public_id=member_id
         )
         lesson_services.classroom_unenroll(
@@ -202,7 +178,7 @@ def _contract_initial(lesson: LessonContract) -> dict[str, Any]:
 
 class LessonListView(TeacherView):
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        lessons = list(selectors_teacher.teacher_lesson_list(member=self.membership))
+        lessons = list(selectors.lesson_list_for_member(member=self.membership, managing=True))
         return self.page("lessons.html", {"lessons": lessons})
 
 
@@ -227,12 +203,12 @@ class LessonEditorMixin(TeacherView):
 
 class LessonCreateView(LessonEditorMixin):
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        classes = list(selectors_teacher.taught_classrooms(member=self.membership).order_by("name"))
+        classes = list(selectors.taught_classrooms(member=self.membership).order_by("name"))
         initial = {"classroom": request.GET.get("classroom", ""), "language": "en"}
         return self._render(LessonCreateForm(initial=initial, classrooms=classes), classes)
 
     def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        classes = list(selectors_teacher.taught_classrooms(member=self.membership).order_by("name"))
+        classes = list(selectors.taught_classrooms(member=self.membership).order_by("name"))
         form = LessonCreateForm(request.POST, classrooms=classes)
         if form.is_valid():
             data = dict(form.cleaned_data)
@@ -242,7 +218,7 @@ class LessonCreateView(LessonEditorMixin):
                     actor=self.membership, classroom=classroom, **data
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(
                     request, _("Lesson saved as a draft. Add exercises, then publish it.")
@@ -272,7 +248,7 @@ class LessonEditView(LessonEditorMixin):
                     actor=self.membership, lesson=lesson, **form.cleaned_data
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 if lesson.is_published:
                     messages.success(request, _("Saved and published as a new version."))
@@ -282,7 +258,7 @@ class LessonEditView(LessonEditorMixin):
         return self._render(lesson, form, status=400)
 
     def _lesson(self, lesson_id: str) -> Lesson:
-        return selectors_teacher.teacher_lesson_get(member=self.membership, public_id=lesson_id)
+        return selectors.lesson_get(member=self.membership, public_id=lesson_id, managing=True)
 
     def _render(self, lesson: Lesson, form: LessonForm, status: int = 200) -> HttpResponse:
         context = self.editor_context(form)
@@ -295,7 +271,7 @@ class LessonPublishView(TeacherView):
     def post(
         self, request: HttpRequest, lesson_id: str, action: str, **kwargs: Any
     ) -> HttpResponse:
-        lesson = selectors_teacher.teacher_lesson_get(member=self.membership, public_id=lesson_id)
+        lesson = selectors.lesson_get(member=self.membership, public_id=lesson_id, managing=True)
         if action == "publish":
             lesson = lesson_services.lesson_publish(actor=self.membership, lesson=lesson)
             messages.success(
@@ -333,17 +309,15 @@ class MarkdownPreviewView(TeacherView):
 
 class LessonVersionListView(TeacherView):
     def get(self, request: HttpRequest, lesson_id: str, **kwargs: Any) -> HttpResponse:
-        lesson = selectors_teacher.teacher_lesson_get(member=self.membership, public_id=lesson_id)
-        versions = list(selectors_teacher.lesson_version_list(school=self.school, lesson=lesson))
+        lesson = selectors.lesson_get(member=self.membership, public_id=lesson_id, managing=True)
+        versions = list(selectors.lesson_version_list(school=self.school, lesson=lesson))
         return self.page("lesson_versions.html", {"lesson": lesson, "versions": versions})
 
 
 class LessonVersionView(TeacherView):
     def get(self, request: HttpRequest, lesson_id: str, number: int, **kwargs: Any) -> HttpResponse:
-        lesson = selectors_teacher.teacher_lesson_get(member=self.membership, public_id=lesson_id)
-        version = selectors_teacher.lesson_version_get(
-            school=self.school, lesson=lesson, number=number
-        )
+        lesson = selectors.lesson_get(member=self.membership, public_id=lesson_id, managing=True)
+        version = selectors.lesson_version_get(school=self.school, lesson=lesson, number=number)
         return self.page("lesson_version.html", {"lesson": lesson, "version": version})
 
 
@@ -371,14 +345,14 @@ class ExerciseFormView(TeacherView):
                     actor=self.membership, lesson=lesson, exercise=exercise, **form.cleaned_data
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 messages.success(request, _("Exercise saved."))
                 return redirect(self.url("teacher_lesson", lesson.public_id) + "#exercises")
         return self._render(lesson, exercise, form, status=400)
 
     def _objects(self, lesson_id: str, exercise_id: str | None) -> tuple[Lesson, Any]:
-        lesson = selectors_teacher.teacher_lesson_get(member=self.membership, public_id=lesson_id)
+        lesson = selectors.lesson_get(member=self.membership, public_id=lesson_id, managing=True)
         if exercise_id is None:
             return lesson, None
         exercise = (
@@ -432,13 +406,13 @@ class LessonPreviewStartView(TeacherView):
                     actor=self.membership, lesson=lesson, preview_profile=form.profile()
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 return redirect(self.url("teacher_preview_session", session.public_id))
         return self._render(lesson, form, status=400)
 
     def _lesson(self, lesson_id: str) -> Lesson:
-        return selectors_teacher.teacher_lesson_get(member=self.membership, public_id=lesson_id)
+        return selectors.lesson_get(member=self.membership, public_id=lesson_id, managing=True)
 
     def _render(self, lesson: Lesson, form: PreviewProfileForm, status: int = 200) -> HttpResponse:
         return self.page(
@@ -452,15 +426,11 @@ class PreviewSessionView(TeacherView):
     """A preview conversation: ask as the pretend student, watch the tutor answer live."""
 
     def get(self, request: HttpRequest, session_id: str, **kwargs: Any) -> HttpResponse:
-        session = selectors_teacher.preview_session_get(
-            member=self.membership, public_id=session_id
-        )
+        session = selectors.preview_session_get(member=self.membership, public_id=session_id)
         return self._render(session, PreviewQuestionForm())
 
     def post(self, request: HttpRequest, session_id: str, **kwargs: Any) -> HttpResponse:
-        session = selectors_teacher.preview_session_get(
-            member=self.membership, public_id=session_id
-        )
+        session = selectors.preview_session_get(member=self.membership, public_id=session_id)
         form = PreviewQuestionForm(request.POST)
         if form.is_valid():
             try:
@@ -468,7 +438,7 @@ class PreviewSessionView(TeacherView):
                     actor=self.membership, session=session, question=form.cleaned_data["question"]
                 )
             except TutoringError as exc:
-                apply_service_error(form, exc)
+                form_error_add(form, exc)
             else:
                 url = self.url("teacher_preview_session", session.public_id)
                 return redirect(f"{url}#explanation-{explanation.public_id}")
@@ -476,9 +446,7 @@ class PreviewSessionView(TeacherView):
 
     def _render(self, session: Any, form: PreviewQuestionForm, status: int = 200) -> HttpResponse:
         cards = []
-        for explanation in selectors_teacher.session_explanations(
-            school=self.school, session=session
-        ):
+        for explanation in selectors.session_explanations(school=self.school, session=session):
             card = explanation_card_context(self.school.slug, explanation, self.membership)
             # No feedback or retry buttons: those are the student's (and would send the
             # teacher to the student pages); a teacher just asks again.
@@ -503,8 +471,8 @@ class PreviewSessionView(TeacherView):
 class TranscriptListView(TeacherView):
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         member = self.membership
-        students = list(selectors_teacher.transcript_filter_students(member=member))
-        lessons = list(selectors_teacher.teacher_lesson_list(member=member))
+        students = list(selectors.transcript_filter_students(member=member))
+        lessons = list(selectors.lesson_list_for_member(member=member, managing=True))
         form = TranscriptFilterForm(request.GET or None, students=students, lessons=lessons)
         filters: dict[str, Any] = {}
         if form.is_valid():
@@ -526,7 +494,7 @@ class TranscriptListView(TeacherView):
                 {"form": form, "page_obj": None, "sessions": [], "filtered": True},
                 status=400,
             )
-        sessions = selectors_teacher.transcript_list(member=member, **filters)
+        sessions = selectors.transcript_list(member=member, **filters)
         page_obj = Paginator(sessions, TRANSCRIPTS_PER_PAGE).get_page(request.GET.get("page"))
         return self.page(
             "transcripts.html",
@@ -541,10 +509,8 @@ class TranscriptListView(TeacherView):
 
 class TranscriptView(TeacherView):
     def get(self, request: HttpRequest, session_id: str, **kwargs: Any) -> HttpResponse:
-        session = selectors_teacher.transcript_get(member=self.membership, public_id=session_id)
-        explanations = list(
-            selectors_teacher.session_explanations(school=self.school, session=session)
-        )
+        session = selectors.transcript_get(member=self.membership, public_id=session_id)
+        explanations = list(selectors.session_explanations(school=self.school, session=session))
         return self.page("transcript.html", {"session": session, "explanations": explanations})
 
 
@@ -559,7 +525,7 @@ def _dollars(microdollars: int) -> str:
     )
 
 
-def _usage_charts(summary: selectors_teacher.UsageSummary) -> list[dict[str, Any]]:
+def _usage_charts(summary: selectors.UsageSummary) -> list[dict[str, Any]]:
     def day_label(day: Any) -> str:
         return formats.date_format(day, "M j")
 
@@ -623,7 +589,7 @@ def _usage_charts(summary: selectors_teacher.UsageSummary) -> list[dict[str, Any
 
 class UsageView(TeacherView):
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        summary = selectors_teacher.usage_by_day(member=self.membership, days=USAGE_DAYS)
+        summary = selectors.usage_by_day(member=self.membership, days=USAGE_DAYS)
         return self.page(
             "usage.html",
             {
@@ -639,7 +605,7 @@ class UsageView(TeacherView):
                     }
                     for d in reversed(summary.days)
                 ],
-                "questions": selectors_teacher.most_asked_questions(
+                "questions": selectors.most_asked_questions(
                     member=self.membership, days=USAGE_DAYS
                 ),
                 "usage_days": USAGE_DAYS,
