@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Mapping, Sequence
-from functools import lru_cache
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
@@ -31,6 +31,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.crypto import salted_hmac
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -45,9 +46,6 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from accounts.access import school_access
-from accounts.models import Membership, School
-from accounts.tenancy import set_db_user
 from base.api_headers import (
     IDEMPOTENCY_KEY_PARAMETER,
     IDEMPOTENCY_RETRY_AFTER_HEADER,
@@ -60,6 +58,9 @@ from base.api_pagination import PAGE_PARAMETERS, ApiPagination, paginate, pagina
 from base.client_address import client_address, throttle_ident
 from base.errors import LanternError
 from base.parsers import PayloadTooLarge
+
+if TYPE_CHECKING:  # names for the type checker only: base imports no app at run time
+    from accounts.models import Membership, School
 
 logger = logging.getLogger(__name__)
 
@@ -548,6 +549,13 @@ class AuthAccountThrottle(_SettingsRateThrottle):
 # --- Base views ----------------------------------------------------------------------------
 
 
+@cache
+def _tenancy_hooks() -> tuple[Callable[..., Any], Callable[[Any], None]]:
+    """The school door and the database's user context, wired in by settings
+    (API_SCHOOL_DOOR, API_DB_USER_SET): base sits below the apps and names none of them."""
+    return import_string(settings.API_SCHOOL_DOOR), import_string(settings.API_DB_USER_SET)
+
+
 class ApiView(APIView):
     """Base of API views that need a signed-in user but no school (`/me`)."""
 
@@ -562,7 +570,7 @@ class ApiView(APIView):
         if request.user and request.user.is_authenticated:
             # JWT authentication happens here, after the request middleware: let the
             # database know the user so they can read their own memberships (RLS).
-            set_db_user(request.user.pk)
+            _tenancy_hooks()[1](request.user.pk)
 
 
 class SchoolApiView(ApiView):
@@ -573,7 +581,7 @@ class SchoolApiView(ApiView):
     same answer, so slugs cannot be probed); role too low -> 403; suspended -> 403.
     """
 
-    required_role: ClassVar[str] = Membership.Role.STUDENT
+    required_role: ClassVar[str] = "student"  # accounts' Membership.Role.STUDENT
     school: School
     membership: Membership
 
@@ -589,6 +597,7 @@ class SchoolApiView(ApiView):
         )
         self.perform_authentication(request)
         self.check_permissions(request)
+        school_access = _tenancy_hooks()[0]
         self.school, self.membership = school_access(
             user=request.user,  # type: ignore[arg-type]
             slug=kwargs["school_slug"],

@@ -385,6 +385,12 @@ API_THROTTLE_AUTH_ACCOUNT: str = env.str("API_THROTTLE_AUTH_ACCOUNT", default="1
 # before it is told 409 `idempotency_in_progress`.
 API_IDEMPOTENCY_WAIT_SECONDS: float = env.float("API_IDEMPOTENCY_WAIT_SECONDS", default=2.0)
 
+# What base's API views call for tenancy (base sits below the apps and names none of them):
+# the school door (URL slug + user -> school and membership, or the same 404) and the
+# database's user context (RLS: a user reads their own memberships).
+API_SCHOOL_DOOR = "accounts.access.school_access"
+API_DB_USER_SET = "accounts.tenancy.set_db_user"
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "base.api.LanternAutoSchema",
     # JWT first: its WWW-Authenticate header makes unauthenticated answers 401, not 403.
