@@ -1,0 +1,429 @@
+"""The worker's explicit SQL: the statements every generation runs, named for what they do.
+
+Why not the ORM here. A generation runs 19 statements (plus BEGIN/COMMIT and two
+`set_config`s: 23, pinned in tests/tutoring/test_pipeline.py). For a one-row read, building
+a queryset and compiling it cost several times the round trip: about 0.6 ms of CPU through
+the ORM against about 0.1 ms as plain SQL, measured single-threaded on a 10-word
+explanation (`latency 0`): 21.6 ms of CPU per explanation through the ORM, 16.1 ms with
+these statements. One worker process is CPU-bound under load (docs/performance.md,
+"What bounds the ratio"), so that CPU is throughput: `bench/pipeline.py`'s `short` ratio
+rose from 0.63-0.67 to 0.76-0.79 with them. Everything else the worker does (the rare
+transitions, the sweeper, the settings rows' first creation) stays on the ORM.
+
+Every statement here keeps the ORM's guarantees:
+- school-owned rows: the function takes the school, refuses it inside another school's
+  context (`school_scope_check`, like `for_school`) and puts `school_id = %s` in the
+  statement, so it can never read or write another school's rows; RLS applies as well;
+- it runs on the thread's connection (`django.db.connection`), so the school context,
+  transactions, query counting and `assertNumQueries` see it like any other statement;
+- values go in as each field would adapt them (`get_db_prep_save`, `get_db_prep_value`)
+  and rows come back as the ORM would build them: the same converters
+  (`connection.ops.get_db_converters`, the field's own `from_db_value`) and `Model.from_db`.
+  Column lists come from each model's `_meta`, so a new field is read and written here too.
+tests/tutoring/test_worker_sql.py checks each against the ORM.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any, TypeVar
+
+from django.db import connection
+from django.db.models import Field, Model
+
+from accounts.models import School, User
+from accounts.tenancy import school_scope_check
+from tutoring.models import (
+    ClassroomMember,
+    Exercise,
+    Explanation,
+    Lesson,
+    LessonVersion,
+    Message,
+    ProviderKey,
+    SafetySettings,
+    SchoolSettings,
+    StudentProfile,
+    TutoringSession,
+    UsageEntry,
+    UsagePeriod,
+)
+
+M = TypeVar("M", bound=Model)
+Status = Explanation.Status
+
+HISTORY_TURNS_LOADED = 400  # the prompt trims to its token budget; this bounds the read
+
+
+# -- building blocks: names from the models, rows back into instances ------------------------
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _table(model: type[Model]) -> str:
+    return _q(model._meta.db_table)
+
+
+def _field(model: type[Model], name: str) -> Field[Any, Any]:
+    found = model._meta.get_field(name)
+    assert isinstance(found, Field)  # a concrete column, never a reverse relation
+    return found
+
+
+def _columns(model: type[Model]) -> str:
+    """The model's columns, qualified by its table, in `concrete_fields` order."""
+    table = _table(model)
+    return ", ".join(f"{table}.{_q(field.column)}" for field in model._meta.concrete_fields)
+
+
+@cache
+def _converters(model: type[Model], vendor: str) -> tuple[tuple[int, tuple[Any, ...], Any], ...]:
+    """The converters the ORM applies to each column of `model` (e.g. JSON text to
+    objects; on SQLite also booleans, dates and UUIDs): backend first, then the field's."""
+    found = []
+    for index, field in enumerate(model._meta.concrete_fields):
+        column = field.get_col(model._meta.db_table)
+        functions = list(connection.ops.get_db_converters(column))
+        from_db_value = getattr(field, "from_db_value", None)  # the custom-field hook
+        if from_db_value is not None:
+            functions.append(from_db_value)
+        if functions:
+            found.append((index, tuple(functions), column))
+    return tuple(found)
+
+
+def _instance(model: type[M], row: Sequence[Any], start: int = 0) -> tuple[M, int]:
+    """The instance `model.from_db` builds from `row[start:]`, and where its columns end."""
+    fields = model._meta.concrete_fields
+    end = start + len(fields)
+    values = list(row[start:end])
+    for index, functions, column in _converters(model, connection.vendor):
+        value = values[index]
+        for function in functions:
+            value = function(value, column, connection)
+        values[index] = value
+    names = [field.attname for field in fields]
+    return model.from_db(connection.alias, names, values), end
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _execute(sql: str, params: Sequence[Any]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def _one_of_school(
+    model: type[M], school: School, condition: str, params: Sequence[Any]
+) -> M | None:
+    """The first row of `model` in `school` matching `condition` (SQL with %s values)."""
+    school_scope_check(school, model.__name__)
+    rows = _fetch(
+        f"SELECT {_columns(model)} FROM {_table(model)}"  # noqa: S608  names from the model
+        f" WHERE {_table(model)}.{_q('school_id')} = %s {condition}",
+        [school.pk, *params],
+    )
+    return _instance(model, rows[0])[0] if rows else None
+
+
+def _prep(model: type[Model], values: dict[str, Any]) -> list[Any]:
+    """Values for a write, each adapted by its field as `save()` and `update()` do."""
+    return [
+        _field(model, name).get_db_prep_save(value, connection) for name, value in values.items()
+    ]
+
+
+def _set_list(model: type[Model], names: Sequence[str]) -> str:
+    return ", ".join(f"{_q(_field(model, name).column)} = %s" for name in names)
+
+
+def _insert(model: type[M], school: School, values: dict[str, Any]) -> M:
+    """`create()` of one school-owned row: defaults (the public id) and `auto_now_add`
+    apply, every value is adapted by its field; the new primary key is set. No signals."""
+    school_scope_check(school, model.__name__)
+    obj = model(school=school, **values)
+    meta = model._meta
+    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+    params = [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields]
+    sql = (
+        f"INSERT INTO {_table(model)} ({', '.join(_q(f.column) for f in fields)})"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {_q(meta.pk.column)}"
+    )
+    obj.pk = _fetch(sql, params)[0][0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+# -- the claim's reads ---------------------------------------------------------------------
+
+
+def school_by_id(school_id: int) -> School | None:
+    """The school a task names (not school-owned: no context needed)."""
+    rows = _fetch(
+        f"SELECT {_columns(School)} FROM {_table(School)} WHERE {_table(School)}.{_q('id')} = %s",  # noqa: S608
+        [school_id],
+    )
+    return _instance(School, rows[0])[0] if rows else None
+
+
+def school_settings_row(school: School, *, lock: bool = False) -> SchoolSettings | None:
+    """The school's settings row; with `lock`, locked until the transaction ends (FOR
+    UPDATE: the budget check and reservation of one school run one at a time)."""
+    return _one_of_school(SchoolSettings, school, "LIMIT 1 FOR UPDATE" if lock else "LIMIT 1", [])
+
+
+def safety_settings_row(school: School, *, lock: bool = False) -> SafetySettings | None:
+    """The school's safety settings row (read on every claim); with `lock`, FOR UPDATE."""
+    return _one_of_school(SafetySettings, school, "LIMIT 1 FOR UPDATE" if lock else "LIMIT 1", [])
+
+
+def active_provider_key_row(school: School) -> ProviderKey | None:
+    """The school's oldest active provider key."""
+    table = _table(ProviderKey)
+    return _one_of_school(
+        ProviderKey,
+        school,
+        f"AND {table}.{_q('is_active')} ORDER BY {table}.{_q('id')} LIMIT 1",
+        [],
+    )
+
+
+def student_profile_row(school: School, user_id: int) -> StudentProfile | None:
+    """The student's profile in the school (one per user and school)."""
+    return _one_of_school(
+        StudentProfile, school, f"AND {_table(StudentProfile)}.{_q('user_id')} = %s", [user_id]
+    )
+
+
+def class_roster_names(school: School, lesson_id: int) -> list[str]:
+    """The full names of every member of the class a lesson is taught in (the PII shield
+    keeps them from the provider)."""
+    school_scope_check(school, ClassroomMember.__name__)
+    sql = """
+SELECT u.full_name FROM {member} m
+  INNER JOIN {lesson} l ON l.classroom_id = m.classroom_id
+  INNER JOIN {user} u ON u.id = m.user_id
+WHERE m.school_id = %s AND l.id = %s
+"""
+    formatted = sql.format(member=_table(ClassroomMember), lesson=_table(Lesson), user=_table(User))
+    return [name for (name,) in _fetch(formatted, [school.pk, lesson_id])]
+
+
+def claimed_explanation_row(school: School, explanation_id: int) -> Explanation | None:
+    """The explanation with its session, the session's student, its lesson version and
+    exercise, in one statement (`select_related` of the four): what the prompt, the
+    student context and the PII shield read."""
+    school_scope_check(school, Explanation.__name__)
+    e, s, u = _table(Explanation), _table(TutoringSession), _table(User)
+    v, x = _table(LessonVersion), _table(Exercise)
+    sql = (
+        f"SELECT {_columns(Explanation)}, {_columns(TutoringSession)}, {_columns(User)},"  # noqa: S608
+        f" {_columns(LessonVersion)}, {_columns(Exercise)} FROM {e}"
+        f" INNER JOIN {s} ON {e}.{_q('session_id')} = {s}.{_q('id')}"
+        f" INNER JOIN {u} ON {s}.{_q('student_id')} = {u}.{_q('id')}"
+        f" INNER JOIN {v} ON {e}.{_q('lesson_version_id')} = {v}.{_q('id')}"
+        f" LEFT OUTER JOIN {x} ON {e}.{_q('exercise_id')} = {x}.{_q('id')}"
+        f" WHERE {e}.{_q('school_id')} = %s AND {e}.{_q('id')} = %s"
+    )
+    rows = _fetch(sql, [school.pk, explanation_id])
+    if not rows:
+        return None
+    row = rows[0]
+    explanation, end = _instance(Explanation, row)
+    session, end = _instance(TutoringSession, row, end)
+    student, end = _instance(User, row, end)
+    version, end = _instance(LessonVersion, row, end)
+    exercise = _instance(Exercise, row, end)[0] if row[end] is not None else None
+    session.student = student
+    explanation.session = session
+    explanation.lesson_version = version
+    explanation.exercise = exercise
+    return explanation
+
+
+def history_turns_newest_first(
+    school: School, *, session_id: int, before: datetime, explanation_id: int
+) -> list[tuple[str, str]]:
+    """(role, content) of the session's turns before `before`, newest first, at most
+    HISTORY_TURNS_LOADED: without the explanation's own turn, and without the turns of
+    blocked explanations (they never reach a provider)."""
+    school_scope_check(school, Message.__name__)
+    sql = """
+SELECT m.role, m.content FROM {message} m
+  LEFT OUTER JOIN {explanation} e ON e.id = m.explanation_id
+WHERE m.school_id = %s AND m.session_id = %s AND m.created_at < %s
+  AND (m.explanation_id IS NULL OR m.explanation_id <> %s)
+  AND (e.status IS NULL OR e.status <> %s)
+ORDER BY m.created_at DESC, m.id DESC
+LIMIT %s
+"""
+    formatted = sql.format(message=_table(Message), explanation=_table(Explanation))
+    at = _field(Message, "created_at").get_db_prep_value(before, connection)
+    params = [school.pk, session_id, at, explanation_id, Status.BLOCKED.value, HISTORY_TURNS_LOADED]
+    return [(role, content) for role, content in _fetch(formatted, params)]
+
+
+# -- the budget ------------------------------------------------------------------------------
+
+_TOKENS_USED_SQL = """
+SELECT
+  (SELECT coalesce(sum(p.tokens), 0) FROM {period} p
+    WHERE p.school_id = %(school)s AND p.student_id IS NULL AND p.period_start = %(month)s),
+  (SELECT coalesce(sum(e.reserved_tokens), 0) FROM {explanation} e
+    WHERE e.school_id = %(school)s AND e.status = %(running)s AND e.reserved_tokens > 0),
+  (SELECT coalesce(sum(p.tokens), 0) FROM {period} p
+    WHERE p.school_id = %(school)s AND p.student_id = %(student)s AND p.period_start = %(day)s),
+  (SELECT coalesce(sum(e.reserved_tokens), 0) FROM {explanation} e
+    WHERE e.school_id = %(school)s AND e.status = %(running)s AND e.reserved_tokens > 0
+      AND e.student_id = %(student)s AND NOT e.is_preview)
+"""
+
+
+def budget_tokens_used(
+    school: School, student_id: int | None, month: Any, day: Any
+) -> tuple[int, int]:
+    """(school tokens this month, student tokens today), settled + reserved, in one
+    statement: one round trip inside the budget lock instead of four, and one snapshot, so
+    a reservation settled in between is counted exactly once. Settled tokens come from the
+    period counters (one row each, whatever the month's usage), reserved ones from the
+    explanations being written. A student id of None (previews) matches no row.
+
+    Not the ORM: this runs under the school's budget lock on every claim, and compiling
+    the four ORM subqueries cost more CPU than the rest of the claim's statements
+    (bench/pipeline.py, second round)."""
+    school_scope_check(school, UsagePeriod.__name__)
+    sql = _TOKENS_USED_SQL.format(period=_table(UsagePeriod), explanation=_table(Explanation))
+    params = {
+        "school": school.pk,
+        "month": month,
+        "day": day,
+        "running": Status.RUNNING.value,
+        "student": student_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        school_settled, school_reserved, student_settled, student_reserved = cursor.fetchone()
+    return int(school_settled) + int(school_reserved), int(student_settled) + int(student_reserved)
+
+
+_PERIOD_ADD_SQL = """
+INSERT INTO {period} (school_id, public_id, student_id, period_start, tokens)
+VALUES (%s, %s, {student}, %s, %s)
+ON CONFLICT ({conflict}) WHERE {condition}
+DO UPDATE SET tokens = {period}.tokens + excluded.tokens
+"""
+
+
+def usage_periods_add(
+    school: School, student_id: int | None, tokens: int, month: Any, day: Any
+) -> None:
+    """Add settled tokens to the school's month counter and, for a student, the student's
+    day counter: one upsert per counter, safe under concurrent finishes (a read-then-write
+    through the ORM would lose updates, and `update_or_create` would take two statements)."""
+    school_scope_check(school, UsagePeriod.__name__)
+    period = _table(UsagePeriod)
+    school_sql = _PERIOD_ADD_SQL.format(
+        period=period, student="NULL", conflict="school_id, period_start",
+        condition="student_id IS NULL",
+    )  # fmt: skip
+    _execute(school_sql, [school.pk, uuid.uuid4().hex, month, tokens])
+    if student_id is not None:
+        student_sql = _PERIOD_ADD_SQL.format(
+            period=period, student="%s", conflict="school_id, student_id, period_start",
+            condition="student_id IS NOT NULL",
+        )  # fmt: skip
+        _execute(student_sql, [school.pk, uuid.uuid4().hex, student_id, day, tokens])
+
+
+def usage_entry_insert(school: School, **values: Any) -> UsageEntry:
+    """The ledger row of one provider call (written by every finished generation)."""
+    return _insert(UsageEntry, school, values)
+
+
+def tutor_message_insert(
+    school: School, *, session_id: int, content: str, explanation_id: int
+) -> Message:
+    """The tutor's turn in the session, written with the result."""
+    values = {
+        "session_id": session_id,
+        "role": Message.Role.TUTOR,
+        "content": content,
+        "explanation_id": explanation_id,
+    }
+    return _insert(Message, school, values)
+
+
+# -- the explanation's guarded UPDATEs (called only by explanation_states) -------------------
+
+
+def _explanation_update(
+    school: School, values: dict[str, Any], condition: str, params: Sequence[Any], *, bump: str = ""
+) -> int:
+    """UPDATE one school's explanation rows: `values` set, `condition` ANDed with the school."""
+    school_scope_check(school, Explanation.__name__)
+    assignments = _set_list(Explanation, list(values))
+    if bump:
+        assignments += f", {_q(bump)} = {_q(bump)} + 1"
+    sql = (
+        f"UPDATE {_table(Explanation)} SET {assignments}"  # noqa: S608  names from the model
+        f" WHERE {_q('school_id')} = %s AND ({condition})"
+    )
+    return _execute(sql, [*_prep(Explanation, values), school.pk, *params])
+
+
+def _at(value: datetime) -> Any:
+    return _field(Explanation, "lease_until").get_db_prep_value(value, connection)
+
+
+def explanation_claim_update(
+    school: School, explanation_id: int, *, now: datetime, lease_until: datetime
+) -> int:
+    """queued and due (or running with an expired lease) -> running, attempt + 1."""
+    values = {"status": Status.RUNNING, "lease_until": lease_until, "started_at": now,
+              "reserved_tokens": 0}  # fmt: skip
+    condition = (
+        "id = %s AND ((status = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s))"
+        " OR (status = %s AND lease_until < %s))"
+    )
+    params = [explanation_id, Status.QUEUED.value, _at(now), Status.RUNNING.value, _at(now)]
+    return _explanation_update(school, values, condition, params, bump="attempt")
+
+
+def explanation_attempt_update(
+    school: School, explanation_id: int, attempt: int, values: dict[str, Any]
+) -> int:
+    """Write `values` while the claim of `attempt` still holds (status running)."""
+    condition = "id = %s AND status = %s AND attempt = %s"
+    return _explanation_update(
+        school, values, condition, [explanation_id, Status.RUNNING.value, attempt]
+    )
+
+
+__all__ = [
+    "HISTORY_TURNS_LOADED",
+    "active_provider_key_row",
+    "budget_tokens_used",
+    "claimed_explanation_row",
+    "class_roster_names",
+    "explanation_attempt_update",
+    "explanation_claim_update",
+    "history_turns_newest_first",
+    "safety_settings_row",
+    "school_by_id",
+    "school_settings_row",
+    "student_profile_row",
+    "tutor_message_insert",
+    "usage_entry_insert",
+    "usage_periods_add",
+]
