@@ -26,7 +26,7 @@ tests/tutoring/test_worker_sql.py checks each against the ORM.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
@@ -59,6 +59,19 @@ HISTORY_TURNS_LOADED = 400  # the prompt trims to its token budget; this bounds 
 
 
 # -- building blocks: names from the models, rows back into instances ------------------------
+
+
+_STATEMENTS: dict[tuple[str, Any], str] = {}
+
+
+def _statement(key: Any, build: Callable[[], str]) -> str:
+    """The statement `key`, built once per database vendor: its names come from the
+    models and never change, and building it on every call cost CPU for nothing."""
+    full = (connection.vendor, key)
+    sql = _STATEMENTS.get(full)
+    if sql is None:
+        sql = _STATEMENTS[full] = build()
+    return sql
 
 
 def _q(name: str) -> str:
@@ -107,8 +120,12 @@ def _instance(model: type[M], row: Sequence[Any], start: int = 0) -> tuple[M, in
         for function in functions:
             value = function(value, column, connection)
         values[index] = value
-    names = [field.attname for field in fields]
-    return model.from_db(connection.alias, names, values), end
+    return model.from_db(connection.alias, _attnames(model), values), end
+
+
+@cache
+def _attnames(model: type[Model]) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
 
 
 def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -128,11 +145,14 @@ def _one_of_school(
 ) -> M | None:
     """The first row of `model` in `school` matching `condition` (SQL with %s values)."""
     school_scope_check(school, model.__name__)
-    rows = _fetch(
-        f"SELECT {_columns(model)} FROM {_table(model)}"  # noqa: S608  names from the model
-        f" WHERE {_table(model)}.{_q('school_id')} = %s {condition}",
-        [school.pk, *params],
+    sql = _statement(
+        (model, condition),
+        lambda: (
+            f"SELECT {_columns(model)} FROM {_table(model)}"  # noqa: S608  names from the model
+            f" WHERE {_table(model)}.{_q('school_id')} = %s {condition}"
+        ),
     )
+    rows = _fetch(sql, [school.pk, *params])
     return _instance(model, rows[0])[0] if rows else None
 
 
@@ -147,17 +167,26 @@ def _set_list(model: type[Model], names: Sequence[str]) -> str:
     return ", ".join(f"{_q(_field(model, name).column)} = %s" for name in names)
 
 
+@cache
+def _insert_fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
+    meta = model._meta
+    return tuple(field for field in meta.local_concrete_fields if field is not meta.auto_field)
+
+
 def _insert(model: type[M], school: School, values: dict[str, Any]) -> M:
     """`create()` of one school-owned row: defaults (the public id) and `auto_now_add`
     apply, every value is adapted by its field; the new primary key is set. No signals."""
     school_scope_check(school, model.__name__)
     obj = model(school=school, **values)
     meta = model._meta
-    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+    fields = _insert_fields(model)
     params = [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields]
-    sql = (
-        f"INSERT INTO {_table(model)} ({', '.join(_q(f.column) for f in fields)})"  # noqa: S608
-        f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {_q(meta.pk.column)}"
+    sql = _statement(
+        ("insert", model),
+        lambda: (
+            f"INSERT INTO {_table(model)} ({', '.join(_q(f.column) for f in fields)})"  # noqa: S608
+            f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {_q(meta.pk.column)}"
+        ),
     )
     obj.pk = _fetch(sql, params)[0][0]
     obj._state.adding = False
@@ -170,10 +199,11 @@ def _insert(model: type[M], school: School, values: dict[str, Any]) -> M:
 
 def school_by_id(school_id: int) -> School | None:
     """The school a task names (not school-owned: no context needed)."""
-    rows = _fetch(
-        f"SELECT {_columns(School)} FROM {_table(School)} WHERE {_table(School)}.{_q('id')} = %s",  # noqa: S608
-        [school_id],
+    sql = _statement(
+        "school_by_id",
+        lambda: f"SELECT {_columns(School)} FROM {_table(School)} WHERE {_q('id')} = %s",  # noqa: S608
     )
+    rows = _fetch(sql, [school_id])
     return _instance(School, rows[0])[0] if rows else None
 
 
@@ -220,14 +250,10 @@ WHERE m.school_id = %s AND l.id = %s
     return [name for (name,) in _fetch(formatted, [school.pk, lesson_id])]
 
 
-def claimed_explanation_row(school: School, explanation_id: int) -> Explanation | None:
-    """The explanation with its session, the session's student, its lesson version and
-    exercise, in one statement (`select_related` of the four): what the prompt, the
-    student context and the PII shield read."""
-    school_scope_check(school, Explanation.__name__)
+def _claimed_explanation_sql() -> str:
     e, s, u = _table(Explanation), _table(TutoringSession), _table(User)
     v, x = _table(LessonVersion), _table(Exercise)
-    sql = (
+    return (
         f"SELECT {_columns(Explanation)}, {_columns(TutoringSession)}, {_columns(User)},"  # noqa: S608
         f" {_columns(LessonVersion)}, {_columns(Exercise)} FROM {e}"
         f" INNER JOIN {s} ON {e}.{_q('session_id')} = {s}.{_q('id')}"
@@ -236,6 +262,14 @@ def claimed_explanation_row(school: School, explanation_id: int) -> Explanation 
         f" LEFT OUTER JOIN {x} ON {e}.{_q('exercise_id')} = {x}.{_q('id')}"
         f" WHERE {e}.{_q('school_id')} = %s AND {e}.{_q('id')} = %s"
     )
+
+
+def claimed_explanation_row(school: School, explanation_id: int) -> Explanation | None:
+    """The explanation with its session, the session's student, its lesson version and
+    exercise, in one statement (`select_related` of the four): what the prompt, the
+    student context and the PII shield read."""
+    school_scope_check(school, Explanation.__name__)
+    sql = _statement("claimed_explanation_row", _claimed_explanation_sql)
     rows = _fetch(sql, [school.pk, explanation_id])
     if not rows:
         return None
@@ -372,13 +406,18 @@ def _explanation_update(
 ) -> int:
     """UPDATE one school's explanation rows: `values` set, `condition` ANDed with the school."""
     school_scope_check(school, Explanation.__name__)
-    assignments = _set_list(Explanation, list(values))
-    if bump:
-        assignments += f", {_q(bump)} = {_q(bump)} + 1"
-    sql = (
-        f"UPDATE {_table(Explanation)} SET {assignments}"  # noqa: S608  names from the model
-        f" WHERE {_q('school_id')} = %s AND ({condition})"
-    )
+    names = tuple(values)
+
+    def build() -> str:
+        assignments = _set_list(Explanation, names)
+        if bump:
+            assignments += f", {_q(bump)} = {_q(bump)} + 1"
+        return (
+            f"UPDATE {_table(Explanation)} SET {assignments}"  # noqa: S608  names from the model
+            f" WHERE {_q('school_id')} = %s AND ({condition})"
+        )
+
+    sql = _statement(("update", names, condition, bump), build)
     return _execute(sql, [*_prep(Explanation, values), school.pk, *params])
 
 
