@@ -190,14 +190,21 @@ def _insert(model: type[M], school: School, values: dict[str, Any]) -> M:
     meta = model._meta
     fields = _insert_fields(model)
     params = [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields]
+    returning = connection.features.can_return_columns_from_insert
     sql = _statement(
-        ("insert", model),
+        ("insert", model, returning),
         lambda: (
             f"INSERT INTO {_table(model)} ({', '.join(_q(f.column) for f in fields)})"  # noqa: S608
-            f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {_q(meta.pk.column)}"
+            f" VALUES ({', '.join(['%s'] * len(fields))})"
+            + (f" RETURNING {_q(meta.pk.column)}" if returning else "")
         ),
     )
-    obj.pk = _fetch(sql, params)[0][0]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if returning:
+            obj.pk = cursor.fetchone()[0]
+        else:  # an SQLite older than 3.35 (the demo)
+            obj.pk = connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
     obj._state.adding = False
     obj._state.db = connection.alias
     return obj
@@ -216,15 +223,23 @@ def school_by_id(school_id: int) -> School | None:
     return _instance(School, rows[0])[0] if rows else None
 
 
+def _limit_one(*, lock: bool) -> str:
+    """One row; with `lock`, locked until commit where the database can (SQLite, the demo,
+    cannot: its writers already take turns, like `select_for_update()` there)."""
+    if lock and connection.features.has_select_for_update:
+        return "LIMIT 1 FOR UPDATE"
+    return "LIMIT 1"
+
+
 def school_settings_row(school: School, *, lock: bool = False) -> SchoolSettings | None:
     """The school's settings row; with `lock`, locked until the transaction ends (FOR
     UPDATE: the budget check and reservation of one school run one at a time)."""
-    return _one_of_school(SchoolSettings, school, "LIMIT 1 FOR UPDATE" if lock else "LIMIT 1", [])
+    return _one_of_school(SchoolSettings, school, _limit_one(lock=lock), [])
 
 
 def safety_settings_row(school: School, *, lock: bool = False) -> SafetySettings | None:
     """The school's safety settings row (read on every claim); with `lock`, FOR UPDATE."""
-    return _one_of_school(SafetySettings, school, "LIMIT 1 FOR UPDATE" if lock else "LIMIT 1", [])
+    return _one_of_school(SafetySettings, school, _limit_one(lock=lock), [])
 
 
 def active_provider_key_row(school: School) -> ProviderKey | None:
