@@ -40,7 +40,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
 from accounts.models import School, User
@@ -73,10 +74,17 @@ HISTORY_TURNS_LOADED = 400  # the prompt trims to its token budget; this bounds 
 _STATEMENTS: dict[tuple[str, Any], str] = {}
 
 
-def _statement(key: Any, build: Callable[[], str]) -> str:
+def _db() -> BaseDatabaseWrapper:
+    """The thread's connection, looked up once per statement: every attribute of the
+    `django.db.connection` proxy is a lookup of its own, and a statement here reads a
+    dozen (counted with cProfile: about a fifth of these functions' calls)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def _statement(db: BaseDatabaseWrapper, key: Any, build: Callable[[], str]) -> str:
     """The statement `key`, built once per database vendor: its names come from the
     models and never change, and building it on every call cost CPU for nothing."""
-    full = (connection.vendor, key)
+    full = (db.vendor, key)
     sql = _STATEMENTS.get(full)
     if sql is None:
         sql = _STATEMENTS[full] = build()
@@ -119,17 +127,19 @@ def _converters(model: type[Model], vendor: str) -> tuple[tuple[int, tuple[Any, 
     return tuple(found)
 
 
-def _instance(model: type[M], row: Sequence[Any], start: int = 0) -> tuple[M, int]:
+def _instance(
+    db: BaseDatabaseWrapper, model: type[M], row: Sequence[Any], start: int = 0
+) -> tuple[M, int]:
     """The instance `model.from_db` builds from `row[start:]`, and where its columns end."""
     fields = model._meta.concrete_fields
     end = start + len(fields)
     values = list(row[start:end])
-    for index, functions, column in _converters(model, connection.vendor):
+    for index, functions, column in _converters(model, db.vendor):
         value = values[index]
         for function in functions:
-            value = function(value, column, connection)
+            value = function(value, column, db)
         values[index] = value
-    return model.from_db(connection.alias, _attnames(model), values), end
+    return model.from_db(db.alias, _attnames(model), values), end
 
 
 @cache
@@ -137,14 +147,14 @@ def _attnames(model: type[Model]) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields]
 
 
-def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+def _fetch(db: BaseDatabaseWrapper, sql: str, params: Any) -> list[tuple[Any, ...]]:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 
 
-def _execute(sql: str, params: Sequence[Any]) -> int:
-    with connection.cursor() as cursor:
+def _execute(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> int:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
 
@@ -154,22 +164,31 @@ def _one_of_school(
 ) -> M | None:
     """The first row of `model` in `school` matching `condition` (SQL with %s values)."""
     school_scope_check(school, model.__name__)
+    db = _db()
     sql = _statement(
+        db,
         (model, condition),
         lambda: (
             f"SELECT {_columns(model)} FROM {_table(model)}"  # noqa: S608  names from the model
             f" WHERE {_table(model)}.{_q('school_id')} = %s {condition}"
         ),
     )
-    rows = _fetch(sql, [school.pk, *params])
-    return _instance(model, rows[0])[0] if rows else None
+    rows = _fetch(db, sql, [school.pk, *params])
+    return _instance(db, model, rows[0])[0] if rows else None
 
 
-def _prep(model: type[Model], values: dict[str, Any]) -> list[Any]:
+def _prep(db: BaseDatabaseWrapper, model: type[Model], values: dict[str, Any]) -> list[Any]:
     """Values for a write, each adapted by its field as `save()` and `update()` do."""
+    fields = _fields_named(model, tuple(values))
     return [
-        _field(model, name).get_db_prep_save(value, connection) for name, value in values.items()
+        field.get_db_prep_save(value, db)
+        for field, value in zip(fields, values.values(), strict=True)
     ]
+
+
+@cache
+def _fields_named(model: type[Model], names: tuple[str, ...]) -> tuple[Field[Any, Any], ...]:
+    return tuple(_field(model, name) for name in names)
 
 
 def _set_list(model: type[Model], names: Sequence[str]) -> str:
@@ -189,9 +208,11 @@ def _insert(model: type[M], school: School, values: dict[str, Any]) -> M:
     obj = model(school=school, **values)
     meta = model._meta
     fields = _insert_fields(model)
-    params = [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields]
-    returning = connection.features.can_return_columns_from_insert
+    db = _db()
+    params = [field.get_db_prep_save(field.pre_save(obj, add=True), db) for field in fields]
+    returning = db.features.can_return_columns_from_insert
     sql = _statement(
+        db,
         ("insert", model, returning),
         lambda: (
             f"INSERT INTO {_table(model)} ({', '.join(_q(f.column) for f in fields)})"  # noqa: S608
@@ -199,14 +220,14 @@ def _insert(model: type[M], school: School, values: dict[str, Any]) -> M:
             + (f" RETURNING {_q(meta.pk.column)}" if returning else "")
         ),
     )
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         if returning:
             obj.pk = cursor.fetchone()[0]
         else:  # an SQLite older than 3.35 (the demo)
-            obj.pk = connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
+            obj.pk = db.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = db.alias
     return obj
 
 
@@ -215,18 +236,20 @@ def _insert(model: type[M], school: School, values: dict[str, Any]) -> M:
 
 def school_by_id(school_id: int) -> School | None:
     """The school a task names (not school-owned: no context needed)."""
+    db = _db()
     sql = _statement(
+        db,
         "school_by_id",
         lambda: f"SELECT {_columns(School)} FROM {_table(School)} WHERE {_q('id')} = %s",  # noqa: S608
     )
-    rows = _fetch(sql, [school_id])
-    return _instance(School, rows[0])[0] if rows else None
+    rows = _fetch(db, sql, [school_id])
+    return _instance(db, School, rows[0])[0] if rows else None
 
 
 def _limit_one(*, lock: bool) -> str:
     """One row; with `lock`, locked until commit where the database can (SQLite, the demo,
     cannot: its writers already take turns, like `select_for_update()` there)."""
-    if lock and connection.features.has_select_for_update:
+    if lock and _db().features.has_select_for_update:
         return "LIMIT 1 FOR UPDATE"
     return "LIMIT 1"
 
@@ -244,34 +267,32 @@ def safety_settings_row(school: School, *, lock: bool = False) -> SafetySettings
 
 def active_provider_key_row(school: School) -> ProviderKey | None:
     """The school's oldest active provider key."""
-    table = _table(ProviderKey)
-    return _one_of_school(
-        ProviderKey,
-        school,
-        f"AND {table}.{_q('is_active')} ORDER BY {table}.{_q('id')} LIMIT 1",
-        [],
-    )
+    # Constant conditions (one table, so unqualified names): the statement is built once.
+    return _one_of_school(ProviderKey, school, 'AND "is_active" ORDER BY "id" LIMIT 1', [])
 
 
 def student_profile_row(school: School, user_id: int) -> StudentProfile | None:
     """The student's profile in the school (one per user and school)."""
-    return _one_of_school(
-        StudentProfile, school, f"AND {_table(StudentProfile)}.{_q('user_id')} = %s", [user_id]
-    )
+    return _one_of_school(StudentProfile, school, 'AND "user_id" = %s', [user_id])
 
 
 def class_roster_names(school: School, lesson_id: int) -> list[str]:
     """The full names of every member of the class a lesson is taught in (the PII shield
     keeps them from the provider)."""
     school_scope_check(school, ClassroomMember.__name__)
-    sql = """
+    db = _db()
+    sql = _statement(db, "class_roster_names", lambda: _ROSTER_SQL.format(
+        member=_table(ClassroomMember), lesson=_table(Lesson), user=_table(User)
+    ))  # fmt: skip
+    return [name for (name,) in _fetch(db, sql, [school.pk, lesson_id])]
+
+
+_ROSTER_SQL = """
 SELECT u.full_name FROM {member} m
   INNER JOIN {lesson} l ON l.classroom_id = m.classroom_id
   INNER JOIN {user} u ON u.id = m.user_id
 WHERE m.school_id = %s AND l.id = %s
 """
-    formatted = sql.format(member=_table(ClassroomMember), lesson=_table(Lesson), user=_table(User))
-    return [name for (name,) in _fetch(formatted, [school.pk, lesson_id])]
 
 
 def _claimed_explanation_sql() -> str:
@@ -293,16 +314,17 @@ def claimed_explanation_row(school: School, explanation_id: int) -> Explanation 
     exercise, in one statement (`select_related` of the four): what the prompt, the
     student context and the PII shield read."""
     school_scope_check(school, Explanation.__name__)
-    sql = _statement("claimed_explanation_row", _claimed_explanation_sql)
-    rows = _fetch(sql, [school.pk, explanation_id])
+    db = _db()
+    sql = _statement(db, "claimed_explanation_row", _claimed_explanation_sql)
+    rows = _fetch(db, sql, [school.pk, explanation_id])
     if not rows:
         return None
     row = rows[0]
-    explanation, end = _instance(Explanation, row)
-    session, end = _instance(TutoringSession, row, end)
-    student, end = _instance(User, row, end)
-    version, end = _instance(LessonVersion, row, end)
-    exercise = _instance(Exercise, row, end)[0] if row[end] is not None else None
+    explanation, end = _instance(db, Explanation, row)
+    session, end = _instance(db, TutoringSession, row, end)
+    student, end = _instance(db, User, row, end)
+    version, end = _instance(db, LessonVersion, row, end)
+    exercise = _instance(db, Exercise, row, end)[0] if row[end] is not None else None
     session.student = student
     explanation.session = session
     explanation.lesson_version = version
@@ -317,7 +339,16 @@ def history_turns_newest_first(
     HISTORY_TURNS_LOADED: without the explanation's own turn, and without the turns of
     blocked explanations (they never reach a provider)."""
     school_scope_check(school, Message.__name__)
-    sql = """
+    db = _db()
+    sql = _statement(db, "history_turns_newest_first", lambda: _HISTORY_SQL.format(
+        message=_table(Message), explanation=_table(Explanation)
+    ))  # fmt: skip
+    at = db.ops.adapt_datetimefield_value(before)
+    params = [school.pk, session_id, at, explanation_id, Status.BLOCKED.value, HISTORY_TURNS_LOADED]
+    return [(role, content) for role, content in _fetch(db, sql, params)]
+
+
+_HISTORY_SQL = """
 SELECT m.role, m.content FROM {message} m
   LEFT OUTER JOIN {explanation} e ON e.id = m.explanation_id
 WHERE m.school_id = %s AND m.session_id = %s AND m.created_at < %s
@@ -326,10 +357,6 @@ WHERE m.school_id = %s AND m.session_id = %s AND m.created_at < %s
 ORDER BY m.created_at DESC, m.id DESC
 LIMIT %s
 """
-    formatted = sql.format(message=_table(Message), explanation=_table(Explanation))
-    at = _field(Message, "created_at").get_db_prep_value(before, connection)
-    params = [school.pk, session_id, at, explanation_id, Status.BLOCKED.value, HISTORY_TURNS_LOADED]
-    return [(role, content) for role, content in _fetch(formatted, params)]
 
 
 # -- the budget ------------------------------------------------------------------------------
@@ -361,7 +388,10 @@ def budget_tokens_used(
     the four ORM subqueries cost more CPU than the rest of the claim's statements
     (bench/pipeline.py, second round)."""
     school_scope_check(school, UsagePeriod.__name__)
-    sql = _TOKENS_USED_SQL.format(period=_table(UsagePeriod), explanation=_table(Explanation))
+    db = _db()
+    sql = _statement(db, "budget_tokens_used", lambda: _TOKENS_USED_SQL.format(
+        period=_table(UsagePeriod), explanation=_table(Explanation)
+    ))  # fmt: skip
     params = {
         "school": school.pk,
         "month": month,
@@ -369,9 +399,7 @@ def budget_tokens_used(
         "running": Status.RUNNING.value,
         "student": student_id,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        school_settled, school_reserved, student_settled, student_reserved = cursor.fetchone()
+    school_settled, school_reserved, student_settled, student_reserved = _fetch(db, sql, params)[0]
     return int(school_settled) + int(school_reserved), int(student_settled) + int(student_reserved)
 
 
@@ -390,18 +418,18 @@ def usage_periods_add(
     day counter: one upsert per counter, safe under concurrent finishes (a read-then-write
     through the ORM would lose updates, and `update_or_create` would take two statements)."""
     school_scope_check(school, UsagePeriod.__name__)
-    period = _table(UsagePeriod)
-    school_sql = _PERIOD_ADD_SQL.format(
-        period=period, student="NULL", conflict="school_id, period_start",
+    db = _db()
+    school_sql = _statement(db, "school_month_add", lambda: _PERIOD_ADD_SQL.format(
+        period=_table(UsagePeriod), student="NULL", conflict="school_id, period_start",
         condition="student_id IS NULL",
-    )  # fmt: skip
-    _execute(school_sql, [school.pk, uuid.uuid4().hex, month, tokens])
+    ))  # fmt: skip
+    _execute(db, school_sql, [school.pk, uuid.uuid4().hex, month, tokens])
     if student_id is not None:
-        student_sql = _PERIOD_ADD_SQL.format(
-            period=period, student="%s", conflict="school_id, student_id, period_start",
-            condition="student_id IS NOT NULL",
-        )  # fmt: skip
-        _execute(student_sql, [school.pk, uuid.uuid4().hex, student_id, day, tokens])
+        student_sql = _statement(db, "student_day_add", lambda: _PERIOD_ADD_SQL.format(
+            period=_table(UsagePeriod), student="%s",
+            conflict="school_id, student_id, period_start", condition="student_id IS NOT NULL",
+        ))  # fmt: skip
+        _execute(db, student_sql, [school.pk, uuid.uuid4().hex, student_id, day, tokens])
 
 
 def usage_entry_insert(school: School, **values: Any) -> UsageEntry:
@@ -441,12 +469,14 @@ def _explanation_update(
             f" WHERE {_q('school_id')} = %s AND ({condition})"
         )
 
-    sql = _statement(("update", names, condition, bump), build)
-    return _execute(sql, [*_prep(Explanation, values), school.pk, *params])
+    db = _db()
+    sql = _statement(db, ("update", names, condition, bump), build)
+    return _execute(db, sql, [*_prep(db, Explanation, values), school.pk, *params])
 
 
 def _at(value: datetime) -> Any:
-    return _field(Explanation, "lease_until").get_db_prep_value(value, connection)
+    """A datetime compared in a WHERE, adapted as the ORM adapts a DateTimeField's value."""
+    return _db().ops.adapt_datetimefield_value(value)
 
 
 def explanation_claim_update(
@@ -459,7 +489,8 @@ def explanation_claim_update(
         "id = %s AND ((status = %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s))"
         " OR (status = %s AND lease_until < %s))"
     )
-    params = [explanation_id, Status.QUEUED.value, _at(now), Status.RUNNING.value, _at(now)]
+    at = _at(now)
+    params = [explanation_id, Status.QUEUED.value, at, Status.RUNNING.value, at]
     return _explanation_update(school, values, condition, params, bump="attempt")
 
 
