@@ -77,7 +77,7 @@ _STATEMENTS: dict[tuple[str, Any], str] = {}
 def _db() -> BaseDatabaseWrapper:
     """The thread's connection, looked up once per statement: every attribute of the
     `django.db.connection` proxy is a lookup of its own, and a statement here reads a
-    dozen (counted with cProfile: about a fifth of these functions' calls)."""
+    dozen (cProfile: 73 of the claimed row's 477 Python calls went to it)."""
     return connections[DEFAULT_DB_ALIAS]
 
 
