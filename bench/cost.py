@@ -93,7 +93,7 @@ def prompt_growth(turns: int) -> dict[str, Any]:
     from tutoring.prompts import StudentContext, build_prompt
     from tutoring.safety.pii import PiiMap
     from tutoring.services.generation import history_within_reach
-    from tutoring.services.generation_statements import HISTORY_TURNS_LOADED
+    from tutoring.services.worker_sql import HISTORY_TURNS_LOADED
 
     lesson = _lesson()
     student = StudentContext(

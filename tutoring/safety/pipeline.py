@@ -26,13 +26,11 @@ from django.db import connection
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.compiled import CompiledQuery
 from accounts.models import Membership, School
 from accounts.tenancy import school_context
 from llm import Completion
 from tutoring.live.channel import DELTA_FLUSH_SECONDS, DeltaPublisher, tail_flusher_watch
 from tutoring.models import (
-    ClassroomMember,
     ExerciseAttempt,
     Explanation,
     Message,
@@ -51,6 +49,8 @@ from tutoring.safety.pii import PiiMap
 from tutoring.safety.policy import policy_gate
 from tutoring.safety.review import review_item_create
 from tutoring.safety.rules import Rule, rules_of, safety_settings_get
+from tutoring.services import explanation_states as states
+from tutoring.services import worker_sql
 from tutoring.services.providers import ProviderChoice
 
 logger = logging.getLogger(__name__)
@@ -199,16 +199,6 @@ class Shield:
         return [(speaker, self.pii.redact(content)) for speaker, content in turns]
 
 
-# The names of the classes a lesson is taught in, read on every claim.
-_ROSTER = CompiledQuery(
-    ClassroomMember,
-    lambda rows, lesson_id: rows.filter(classroom__lessons__pk=lesson_id).values_list(
-        "user__full_name"
-    ),
-    lesson_id=int,
-)
-
-
 def shield_for(school: School, explanation: Explanation, *, language: str = "") -> Shield:
     """Read the school's safety settings and the names to keep from the provider: the
     student's own and the class roster's. Call inside the school's context (the claim)."""
@@ -216,8 +206,8 @@ def shield_for(school: School, explanation: Explanation, *, language: str = "") 
     names: list[str] = []
     if row.is_pii_redaction_enabled:
         session = explanation.session
-        roster = _ROSTER.rows(school, lesson_id=session.lesson_id)
-        names = [session.student.full_name, *(name for (name,) in roster)]
+        roster = worker_sql.class_roster_names(school, session.lesson_id)  # every claim
+        names = [session.student.full_name, *roster]
     pii = PiiMap(names=tuple(n for n in names if n), enabled=row.is_pii_redaction_enabled)
     return Shield(
         pii=pii,
@@ -248,18 +238,8 @@ def _finish_blocked(
     delivery cannot write a second reply). Returns whether this worker won."""
     reply = kind_reply(verdict, source=ReviewItem.Source.INPUT, help_text=help_text)
     with school_context(school):
-        won = (
-            Explanation.objects.for_school(school)
-            .filter(pk=explanation.pk, status=Status.RUNNING, attempt=attempt)
-            .update(
-                status=Status.BLOCKED,
-                content=reply,
-                error_code=BLOCKED_INPUT,
-                error_message=reply,
-                reserved_tokens=0,
-                lease_until=None,
-                finished_at=timezone.now(),
-            )
+        won = states.explanation_block(
+            school, explanation.pk, attempt, reply=reply, code=BLOCKED_INPUT
         )
         if won:
             Message.objects.for_school(school).create(

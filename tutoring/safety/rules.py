@@ -11,11 +11,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.audit import AuditEvent, audit_record
-from accounts.compiled import CompiledQuery
 from accounts.models import Membership, School
 from tutoring.errors import InvalidInput, PermissionDeniedError
 from tutoring.models import ModerationAction, SafetySettings, Severity
 from tutoring.models.safety import default_moderation_rules
+from tutoring.services import worker_sql
 
 MAX_CONTACTS = 20
 MAX_HELP_TEXT_CHARS = 2000
@@ -44,17 +44,12 @@ def action_rank(action: str) -> int:
     return _ACTION_RANK.get(action, 0)  # type: ignore[call-overload]
 
 
-_SETTINGS = CompiledQuery(SafetySettings, lambda rows: rows[:1])  # read on every claim
-_SETTINGS_LOCKED = CompiledQuery(SafetySettings, lambda rows: rows.select_for_update()[:1])
-
-
 def safety_settings_get(school: School, *, lock: bool = False) -> SafetySettings:
     """The school's safety settings row, created with the defaults on first use."""
-    query = _SETTINGS_LOCKED if lock else _SETTINGS
-    row = query.first(school)
+    row = worker_sql.safety_settings_row(school, lock=lock)  # read on every claim
     if row is None:
         SafetySettings.objects.for_school(school).get_or_create(school=school)
-        row = query.first(school)
+        row = worker_sql.safety_settings_row(school, lock=lock)
     assert row is not None  # created just above
     return row
 

@@ -36,6 +36,7 @@ from tutoring.prompts import cache_key, is_solution_unlocked
 from tutoring.safety import pipeline as safety_pipeline
 from tutoring.selectors.classes import teaches
 from tutoring.selectors.sessions import session_current_for_lesson
+from tutoring.services import explanation_states as states
 from tutoring.services.budgets import budget_check, school_settings_get
 from tutoring.services.providers import model_for, provider_name_for
 from tutoring.services.student_context import student_context, tries_on_exercise
@@ -236,18 +237,7 @@ def explanation_request(
 
 
 def _serve_from_cache(explanation: Explanation, cached: Explanation) -> None:
-    now = timezone.now()
-    explanation.status = Explanation.Status.SUCCEEDED
-    explanation.content = cached.content
-    explanation.served_from_cache = True
-    explanation.cached_from = cached
-    explanation.model = cached.model
-    explanation.provider = cached.provider
-    explanation.prompt_version = cached.prompt_version
-    explanation.messages_sent = cached.messages_sent
-    explanation.started_at = explanation.finished_at = now
-    explanation.latency_ms = 0
-    explanation.save()
+    states.explanation_serve_from_cache(explanation, cached)
     Message.objects.for_school(explanation.school).create(
         school=explanation.school,
         session=explanation.session,
@@ -301,18 +291,7 @@ def explanation_retry(*, actor: Membership, explanation: Explanation) -> Explana
         raise NotFound()
     if explanation.status != Explanation.Status.FAILED:
         return explanation
-    updated = (
-        Explanation.objects.for_school(actor.school)
-        .filter(pk=explanation.pk, status=Explanation.Status.FAILED)
-        .update(
-            status=Explanation.Status.QUEUED,
-            attempt=0,
-            error_code="",
-            error_message="",
-            next_attempt_at=None,
-            queued_at=timezone.now(),
-        )
-    )
+    updated = states.explanation_retry_failed(actor.school, explanation.pk)
     explanation.refresh_from_db()
     if updated:
         _enqueue(explanation)

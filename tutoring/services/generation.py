@@ -20,12 +20,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,10 +38,11 @@ from llm import (
 )
 from tutoring.errors import BudgetExhausted
 from tutoring.live.channel import DeltaPublisher
-from tutoring.models import Explanation, Message, SchoolSettings
+from tutoring.models import Explanation, SchoolSettings
 from tutoring.prompts import BuiltPrompt, build_prompt
 from tutoring.safety import pipeline as safety
-from tutoring.services import generation_statements as sql
+from tutoring.services import explanation_states as states
+from tutoring.services import worker_sql as sql
 from tutoring.services.budgets import (
     budget_check,
     cost_microdollars,
@@ -133,7 +132,7 @@ def backoff_seconds(attempt: int, retry_after: float | None) -> float:
 
 
 def _school_get(school_id: int) -> School:
-    school = sql.SCHOOL.first(pk=school_id)
+    school = sql.school_by_id(school_id)
     if school is None:
         raise School.DoesNotExist(f"School {school_id} does not exist.")
     return school
@@ -142,24 +141,13 @@ def _school_get(school_id: int) -> School:
 @_reconnecting
 def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
     with school_context(school):
-        now = timezone.now()
-        won = sql.CLAIM.run(
-            school,
-            {
-                "status": Status.RUNNING,
-                "lease_until": now + timedelta(seconds=settings.LLM_LEASE_SECONDS),
-                "started_at": now,
-                "reserved_tokens": 0,
-            },
-            [explanation_id, Status.QUEUED, now, Status.RUNNING, now],
-        )
-        if not won:
+        if not states.explanation_claim(school, explanation_id, now=timezone.now()):
             return Outcome("skipped")
         row = school_settings_get(school)
         # The session's school is `school`, and its lesson version is almost always the
         # explanation's own: both are set from what is already loaded instead of being
         # joined and built again (a version carries the whole lesson material).
-        explanation = sql.CLAIMED.first(school, pk=explanation_id)
+        explanation = sql.claimed_explanation_row(school, explanation_id)
         assert explanation is not None  # the UPDATE above just claimed this row
         session = explanation.session
         session.school = school
@@ -198,10 +186,13 @@ def _claim(school: School, explanation_id: int) -> _Claim | Outcome:
         except BudgetExhausted as exc:
             _finish_failed(school, explanation, attempt, exc.code, exc.message)
             return Outcome("failed")
-        sql.RESERVE.run(
+        states.explanation_reserve(
             school,
-            {"reserved_tokens": estimate, "provider": choice.name, "model": choice.model},
-            [explanation_id, attempt],
+            explanation_id,
+            attempt,
+            tokens=estimate,
+            provider=choice.name,
+            model=choice.model,
         )
     return _Claim(explanation, attempt, request, choice, prompt_version, shield, prices=row)
 
@@ -227,7 +218,7 @@ def _build_request(
     school: School, explanation: Explanation, choice: ProviderChoice, policy: str
 ) -> tuple[CompletionRequest, BuiltPrompt, safety.Shield]:
     session = explanation.session
-    history_rows = sql.HISTORY.rows(
+    history_rows = sql.history_turns_newest_first(
         school,
         session_id=session.pk,
         before=explanation.queued_at,
@@ -327,18 +318,13 @@ def _after_transient(
         return outcome
     delay = backoff_seconds(claimed.attempt, exc.retry_after)
     with school_context(school):
-        won = (
-            Explanation.objects.for_school(school)
-            .filter(pk=claimed.explanation.pk, status=Status.RUNNING, attempt=claimed.attempt)
-            .update(
-                status=Status.QUEUED,
-                next_attempt_at=timezone.now() + timedelta(seconds=delay),
-                lease_until=None,
-                reserved_tokens=0,
-                retry_count=F("retry_count") + 1,
-                error_code=exc.code,
-                last_error_detail=f"{exc.code}: {exc.detail}"[:300],
-            )
+        won = states.explanation_requeue(
+            school,
+            claimed.explanation.pk,
+            claimed.attempt,
+            delay=delay,
+            code=exc.code,
+            detail=exc.detail,
         )
     logger.info(
         "explanation %s attempt %s: %s, retry in %.1fs",
@@ -366,18 +352,8 @@ def _finish_failed(
     message: str,
     detail: str = "",
 ) -> bool:
-    return bool(
-        Explanation.objects.for_school(school)
-        .filter(pk=explanation.pk, status=Status.RUNNING, attempt=attempt)
-        .update(
-            status=Status.FAILED,
-            error_code=code[:40],
-            error_message=str(message),
-            last_error_detail=f"{code}: {detail}"[:300],
-            reserved_tokens=0,
-            lease_until=None,
-            finished_at=timezone.now(),
-        )
+    return states.explanation_fail(
+        school, explanation.pk, attempt, code=code, message=message, detail=detail
     )
 
 
@@ -390,10 +366,12 @@ def _finish_succeeded(
     explanation = claimed.explanation
     cost = cost_microdollars(claimed.prices, completion.prompt_tokens, completion.completion_tokens)
     with school_context(school):
-        won = sql.SUCCEED.run(
+        won = states.explanation_succeed(
             school,
-            {
-                "status": reply.status,
+            explanation.pk,
+            claimed.attempt,
+            status=reply.status,
+            result={
                 "content": reply.content,
                 "provider": claimed.choice.name,
                 "model": completion.model or claimed.choice.model,
@@ -405,13 +383,10 @@ def _finish_succeeded(
                 "cost_microdollars": cost,
                 "latency_ms": completion.latency_ms,
                 "provider_request_id": (completion.request_id or "")[:200],
-                "reserved_tokens": 0,
-                "lease_until": None,
                 "error_code": reply.error_code,
                 "error_message": reply.content if reply.error_code else "",
                 "finished_at": timezone.now(),
             },
-            [explanation.pk, Status.RUNNING, claimed.attempt],
         )
         if not won:
             return Outcome("skipped")
@@ -426,10 +401,9 @@ def _finish_succeeded(
             completion_tokens=completion.completion_tokens,
             cost_microdollars=cost,
         )
-        sql.TUTOR_MESSAGE.create(
+        sql.tutor_message_insert(
             school,
             session_id=explanation.session_id,
-            role=Message.Role.TUTOR,
             content=reply.content,
             explanation_id=explanation.pk,
         )

@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import AuditEvent, audit_record
-from accounts.compiled import CompiledQuery
 from accounts.models import Membership, School
 from tutoring.errors import InvalidInput, NotFound
 from tutoring.models import ProviderKey
+from tutoring.services import worker_sql
 
 
 @lru_cache(maxsize=4)
@@ -112,14 +112,9 @@ def provider_key_revoke(*, actor: Membership, key: ProviderKey) -> ProviderKey:
     return key
 
 
-_ACTIVE_KEY = CompiledQuery(
-    ProviderKey, lambda rows: rows.filter(is_active=True).order_by("pk")[:1]
-)
-
-
 def active_key_for_school(school: School) -> str | None:
     """The decrypted active key of `school`, or None. Call inside the school's context."""
-    key = _ACTIVE_KEY.first(school)
+    key = worker_sql.active_provider_key_row(school)  # every claim reads it
     if key is None or not key.encrypted_key:
         return None
     try:

@@ -5,25 +5,20 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from accounts.compiled import CompiledQuery
 from accounts.models import Membership, User
 from tutoring.errors import InvalidInput
 from tutoring.languages import language_code_clean
 from tutoring.models import StudentProfile
 from tutoring.models.lessons import ReadingLevel
+from tutoring.services import worker_sql
 
 EDITABLE = ("grade", "preferred_language", "reading_level", "interests", "accommodations")
-
-
-_PROFILE = CompiledQuery(
-    StudentProfile, lambda rows, user_id: rows.filter(user_id=user_id), user_id=int
-)
 
 
 def profile_get_or_create(*, school_member: Membership, user: User | None = None) -> StudentProfile:
     """The student's profile in the member's school, created empty on first use."""
     user = user or school_member.user
-    profile = _PROFILE.first(school_member.school, user_id=user.pk)  # every claim reads it
+    profile = worker_sql.student_profile_row(school_member.school, user.pk)  # every claim
     if profile is None:
         profile, _created = StudentProfile.objects.for_school(school_member.school).get_or_create(
             user=user, defaults={"school": school_member.school}

@@ -8,10 +8,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.tenancy import cross_school
 from tutoring.models import Explanation
+from tutoring.services import explanation_states as states
 
 Status = Explanation.Status
 
@@ -39,16 +39,7 @@ def explanations_sweep() -> tuple[SweepResult, list[tuple[int, int]]]:
     # cross-school: the sweeper is an operator task over every school's pipeline.
     with cross_school("sweeper scans every school's stuck explanations"):
         rows = Explanation.objects.unscoped_cross_school()
-        capped = rows.filter(
-            Q(status=Status.QUEUED) | Q(status=Status.RUNNING, lease_until__lt=now),
-            attempt__gte=settings.LLM_MAX_ATTEMPTS,
-        ).update(
-            status=Status.FAILED,
-            error_code="gave_up",
-            error_message=_("The tutor could not answer after several tries. Please ask again."),
-            reserved_tokens=0,
-            finished_at=now,
-        )
+        capped = states.explanations_give_up(now)
         # Claimable (asked, or retry time come) for longer than the stale period.
         stale_queued = Q(status=Status.QUEUED) & (
             Q(next_attempt_at__lt=stale) | Q(next_attempt_at__isnull=True, queued_at__lt=stale)
