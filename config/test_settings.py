@@ -48,3 +48,7 @@ if _pgbouncer:
         _db["HOST"] or "127.0.0.1", int(_db["PORT"] or 5432), _roles, admin_user=_roles[-1][0]
     )
     _db["HOST"], _db["PORT"] = _bouncer.host, str(_bouncer.port)
+    # A server session keeps the application_name of the last client that set one, and
+    # tests tell processes apart by it (tests/faults' connection killer): set ours, so
+    # PgBouncer sets it on every server session it lends this process.
+    _db["OPTIONS"]["application_name"] = "lantern-tests"
