@@ -53,15 +53,14 @@ test: install services
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The same code behind PgBouncer in transaction mode (docs/scaling.md): tenancy and RLS, the
-# pipeline with real workers, the database-side fault scenarios (the broker ones add nothing
-# here). tests/pgbouncer.py starts a private PgBouncer per test process (Debian's package).
+# pipeline with real workers, the fault suite (RabbitMQ's scenario left out: the broker is not
+# what changes here). tests/pgbouncer.py starts a private PgBouncer per test process (Debian's package).
 # Serial: under -n 2 the xdist workers inherit one REDIS_URL and take each other's tasks.
 PGBOUNCER_TESTS ?= tests/test_pgbouncer.py tests/test_tenant_isolation.py \
   tests/accounts/test_tenancy.py tests/accounts/test_operations.py \
   tests/tutoring/test_pipeline.py tests/api/test_pipeline.py tests/safety/test_worker.py \
   tests/tutoring/test_budgets_cache_keys.py \
-  tests/faults/test_database_disconnects.py tests/faults/test_worker_crash.py \
-  tests/faults/test_duplicate_delivery.py tests/faults/test_budget_burst.py
+  tests/tutoring/test_outbound_pipeline.py tests/faults
 test-pgbouncer: install services
 	LANTERN_PGBOUNCER=1 $(PY) -m pytest $(PGBOUNCER_TESTS) -k "not rabbitmq" $(PYTEST_ARGS)
 

@@ -67,7 +67,9 @@ def _release_pgbouncer_connections(db_cfg: Any) -> None:
     for conn, _old_name, destroy in db_cfg:
         if destroy:
             name = conn.settings_dict["NAME"]
-            bouncer.admin(f'KILL "{name}"', settings.DATABASE_OWNER_CREDENTIALS[1])
+            aliases = [alias for alias, target in bouncer.aliases.items() if target == name]
+            for pooled in (name, *aliases):
+                bouncer.admin(f'KILL "{pooled}"', settings.DATABASE_OWNER_CREDENTIALS[1])
 
 
 @pytest.fixture

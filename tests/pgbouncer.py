@@ -98,6 +98,7 @@ class PgBouncer:
         self.port = _free_port()
         self.workdir = Path(tempfile.mkdtemp(prefix="lantern-pgbouncer-"))
         self.process: subprocess.Popen[bytes] | None = None
+        self.aliases: dict[str, str] = {}
 
     def _write_config(self) -> Path:
         users = self.workdir / "userlist.txt"
@@ -112,6 +113,11 @@ class PgBouncer:
             "\n".join(
                 [
                     "[databases]",
+                    *(
+                        f"{alias} = host={self.upstream_host} port={self.upstream_port} "
+                        f"dbname={name}"
+                        for alias, name in self.aliases.items()
+                    ),
                     f"* = host={self.upstream_host} port={self.upstream_port}",
                     "[pgbouncer]",
                     f"listen_addr = {self.host}",
@@ -159,6 +165,13 @@ class PgBouncer:
                     self.stop()
                     raise RuntimeError(f"pgbouncer did not start on port {self.port}:\n{tail}")
                 time.sleep(0.05)
+
+    def add_alias(self, alias: str, dbname: str, admin_password: str) -> None:
+        """Another name for `dbname`: its clients get their own pool of server sessions
+        (PgBouncer pools per database name and role), which no other client ever uses."""
+        self.aliases[alias] = dbname
+        self._write_config()
+        self.admin("RELOAD", admin_password)
 
     def admin(self, command: str, password: str) -> list[tuple[object, ...]]:
         """Run an admin console command (simple query protocol only) as `admin_user`."""
