@@ -201,6 +201,8 @@ def test_djangos_pool_lends_its_connections_to_many_threads_through_pgbouncer(
 ) -> None:
     """Two pools in a row: Django's (per process, client connections to PgBouncer) and
     PgBouncer's (server connections). More threads than either; all are served."""
+    if not settings.DATABASE_POOL:
+        pytest.skip("DATABASE_POOL is off")
     pool = getattr(connection, "pool", None)  # the PostgreSQL backend's psycopg pool
     assert pool is not None, "Django's pool is on behind PgBouncer"
     max_size = settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
