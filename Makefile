@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 LOCK := requirements.lock
 
-.PHONY: install lock demo test lint services messages clean check-upgrade
+.PHONY: install lock demo test test-pgbouncer lint services messages clean check-upgrade
 
 install: $(VENV)/.installed
 
@@ -51,6 +51,18 @@ lint: install
 test: install services
 	DJANGO_SETTINGS_MODULE=config.test_settings $(PY) manage.py check --fail-level WARNING
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The same code behind PgBouncer in transaction mode (docs/scaling.md): tenancy and RLS, the
+# pipeline with real workers, the fault suite (RabbitMQ's scenario left out: the broker is not
+# what changes here). tests/pgbouncer.py starts a private PgBouncer per test process (Debian's package).
+# Serial: under -n 2 the xdist workers inherit one REDIS_URL and take each other's tasks.
+PGBOUNCER_TESTS ?= tests/test_pgbouncer.py tests/test_tenant_isolation.py \
+  tests/accounts/test_tenancy.py tests/accounts/test_operations.py \
+  tests/tutoring/test_pipeline.py tests/api/test_pipeline.py tests/safety/test_worker.py \
+  tests/tutoring/test_budgets_cache_keys.py \
+  tests/tutoring/test_outbound_pipeline.py tests/faults
+test-pgbouncer: install services
+	LANTERN_PGBOUNCER=1 $(PY) -m pytest $(PGBOUNCER_TESTS) -k "not rabbitmq" $(PYTEST_ARGS)
 
 # Issue #20's upgrade check: a database migrated and seeded by the baseline commit's code
 # migrates with today's code, every row intact (scripts/check_layout_migration.py).

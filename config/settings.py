@@ -112,6 +112,11 @@ DATABASE_URL: str = env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.
 DATABASE_OWNER_URL: str = env.str("DATABASE_OWNER_URL", default="")
 DATABASE_POOL: bool = env.bool("DATABASE_POOL", default=True)
 DATABASE_POOL_MAX_SIZE: int = env.int("DATABASE_POOL_MAX_SIZE", default=10)
+# "transaction": DATABASE_URL is a pooler in transaction mode (PgBouncer pool_mode=transaction),
+# so consecutive transactions of one connection may run on different server sessions.
+DATABASE_POOLER: str = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in ("", "transaction"):
+    raise ImproperlyConfigured("DATABASE_POOLER must be empty or 'transaction'.")
 
 
 def _database(url: str) -> dict:
@@ -130,6 +135,14 @@ def _database(url: str) -> dict:
         # The pool checks a connection before lending it, so connections that died while
         # idle (PostgreSQL restarted, a proxy dropped them) are replaced, not handed out.
         config["CONN_HEALTH_CHECKS"] = True
+    if DATABASE_POOLER == "transaction":
+        # Nothing may outlive a transaction. A prepared statement (psycopg prepares after
+        # `prepare_threshold` runs) or a WITH HOLD cursor (`.iterator()` outside a
+        # transaction) stays in the server session it was made in, and the next transaction
+        # may run in another: "prepared statement ... does not exist" (PgBouncer < 1.21).
+        # Django passes prepare_threshold=None today; pinned here so it stays so.
+        config.setdefault("OPTIONS", {})["prepare_threshold"] = None
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
     return config
 
 

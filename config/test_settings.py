@@ -22,6 +22,11 @@ os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{1 + 2 * _slot + _wo
 os.environ.setdefault("LANTERN_TESTING", "1")
 os.environ.setdefault("LLM_PROVIDER", "offline")
 os.environ.pop("OPENAI_API_KEY", None)
+# The PgBouncer profile (`make test-pgbouncer`): every connection goes through a private
+# PgBouncer in transaction mode. Inherited by the workers and web servers tests spawn.
+_pgbouncer = os.environ.get("LANTERN_PGBOUNCER", "") == "1"
+if _pgbouncer:
+    os.environ["DATABASE_POOLER"] = "transaction"
 
 from config.settings import *  # noqa: E402,F403
 
@@ -30,3 +35,20 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 if _slot:
     DATABASES["default"]["TEST"] = {"NAME": f"test_lantern_slot{_slot}"}  # noqa: F405
+
+if _pgbouncer:
+    from tests.pgbouncer import start_for
+
+    _db = DATABASES["default"]  # noqa: F405
+    _roles = [(_db["USER"], _db["PASSWORD"])]
+    if DATABASE_OWNER_CREDENTIALS is not None:  # noqa: F405
+        _roles.append(DATABASE_OWNER_CREDENTIALS)  # noqa: F405
+    # Started here, before any connection exists: the settings are read once, at import.
+    _bouncer = start_for(
+        _db["HOST"] or "127.0.0.1", int(_db["PORT"] or 5432), _roles, admin_user=_roles[-1][0]
+    )
+    _db["HOST"], _db["PORT"] = _bouncer.host, str(_bouncer.port)
+    # A server session keeps the application_name of the last client that set one, and
+    # tests tell processes apart by it (tests/faults' connection killer): set ours, so
+    # PgBouncer sets it on every server session it lends this process.
+    _db["OPTIONS"]["application_name"] = "lantern-tests"

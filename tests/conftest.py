@@ -8,6 +8,7 @@ only; `both_schools_user`, a school admin in both.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -48,8 +49,27 @@ def django_db_setup(
         _grant_test_only_privileges()
     yield
     if not django_db_keepdb:
+        _release_pgbouncer_connections(db_cfg)
         with django_db_blocker.unblock(), as_owner():
             teardown_databases(db_cfg, verbosity=0)
+
+
+def _release_pgbouncer_connections(db_cfg: Any) -> None:
+    """Under the PgBouncer profile: PgBouncer keeps idle server connections to the test
+    database, and PostgreSQL refuses to drop a database with connections. KILL closes them."""
+    from django.conf import settings
+
+    from tests.pgbouncer import running
+
+    bouncer = running()
+    if bouncer is None or settings.DATABASE_OWNER_CREDENTIALS is None:
+        return
+    for conn, _old_name, destroy in db_cfg:
+        if destroy:
+            name = conn.settings_dict["NAME"]
+            aliases = [alias for alias, target in bouncer.aliases.items() if target == name]
+            for pooled in (name, *aliases):
+                bouncer.admin(f'KILL "{pooled}"', settings.DATABASE_OWNER_CREDENTIALS[1])
 
 
 @pytest.fixture

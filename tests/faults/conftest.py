@@ -325,6 +325,22 @@ def _database_url(settings_dict: dict[str, Any]) -> str:
     return f"postgres://{user}:{password}@{host}:{port}/{settings_dict['NAME']}"
 
 
+def _workers_database_url(settings_dict: dict[str, Any]) -> str:
+    """Under the PgBouncer profile the workers get their own PgBouncer pool (an alias of the
+    test database): the connection killer tells worker sessions by their application_name,
+    and a server session shared with this process would carry this process's transactions."""
+    from django.conf import settings
+
+    from tests.pgbouncer import running
+
+    bouncer = running()
+    if bouncer is None or settings.DATABASE_OWNER_CREDENTIALS is None:
+        return _database_url(settings_dict)
+    alias = "faults_workers"
+    bouncer.add_alias(alias, settings_dict["NAME"], settings.DATABASE_OWNER_CREDENTIALS[1])
+    return _database_url({**settings_dict, "NAME": alias})
+
+
 # The LLM settings of every scenario, in the workers and in this process. Short timeouts keep
 # the suite fast: a call that hangs is cut after 2 s, a dead worker's claim is taken over
 # after 8 s, a lost message is re-sent after 3 s, retries wait 0.25 s and up.
@@ -391,7 +407,7 @@ def _start_fleet(broker: str, logdir: Path) -> Fleet:
         "SECRET_KEY": settings.SECRET_KEY,
         "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         # The test database (its NAME is set by now), as the application role.
-        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DATABASE_URL": _workers_database_url(connection.settings_dict),
         "DATABASE_POOL_MAX_SIZE": "8",
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": broker_url,
