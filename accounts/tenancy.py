@@ -1,7 +1,7 @@
 """Tenancy: every tenant-owned row belongs to one school, enforced three times.
 
 1. Edge: views resolve the school from the URL and the user's membership
-   (`activate_school_for_user`, used by the web and API base views).
+   (`accounts.access.school_access`, the one door, used by the web and API base views).
 2. ORM, fail-closed: `SchoolOwnedModel.objects` raises `SchoolContextMissing` outside a
    school context; `Model.objects.for_school(school)` is the normal door and
    `Model.objects.unscoped_cross_school()` the loudly named escape hatch (admin, migrations,
