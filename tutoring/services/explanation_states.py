@@ -183,7 +183,7 @@ def explanation_serve_from_cache(explanation: Explanation, cached: Explanation) 
 
 def explanations_give_up(now: datetime) -> int:
     """queued, or running with an expired lease, with the attempts used up -> failed, in
-    every school (the sweeper). Returns how many. Call inside `cross_school()`.
+    every school (the sweeper). Returns how many. Call inside a cross-school block.
 
     Guard: that state and attempt >= LLM_MAX_ATTEMPTS; a live claim is never touched."""
     # cross-school: the sweeper is an operator task over every school's pipeline.
