@@ -104,9 +104,9 @@ def test_a_teacher_records_a_review_decision_with_the_keyboard_only(
     page.keyboard.press("Space")
     expect(first).to_be_checked()
     page.keyboard.press("ArrowDown")
-    escalated = page.get_by_role("radio").nth(1)
-    expect(escalated).to_be_checked()
-    chosen = escalated.get_attribute("value")
+    page.keyboard.press("ArrowDown")
+    escalate = page.get_by_role("radio", name="Escalate: tell the school's safety contacts now")
+    expect(escalate).to_be_checked()
     tab_to(page, page.get_by_label("Note"))
     page.keyboard.type("Talked to the student.")
     tab_to(page, page.get_by_role("button", name="Save decision"))
@@ -114,5 +114,5 @@ def test_a_teacher_records_a_review_decision_with_the_keyboard_only(
         page.keyboard.press("Enter")
     with school_context(school):
         item = ReviewItem.objects.get(public_id=victim_ids["item_id"])
-    assert item.status == chosen and item.decision_note == "Talked to the student."
+    assert item.status == "escalated" and item.decision_note == "Talked to the student."
     assert page.console_errors == []
