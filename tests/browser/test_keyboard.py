@@ -116,3 +116,42 @@ def test_a_teacher_records_a_review_decision_with_the_keyboard_only(
         item = ReviewItem.objects.get(public_id=victim_ids["item_id"])
     assert item.status == "escalated" and item.decision_note == "Talked to the student."
     assert page.console_errors == []
+
+
+FOCUS_RING = """() => {
+  const element = document.activeElement;
+  if (!element || element === document.body) { return null; }
+  const style = getComputedStyle(element);
+  const ring = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+  return {ring, name: element.tagName + (element.id ? "#" + element.id : "") + " " +
+          (element.textContent || element.getAttribute("aria-label") || "").trim().slice(0, 30)};
+}"""
+
+
+@pytest.mark.parametrize("role", ["student", "school_admin"])
+def test_every_tab_stop_shows_a_focus_ring(
+    browser_page, school, teacher, student, school_admin, role
+):
+    """Tab through a whole page: each element that takes the focus draws a visible outline
+    (the :focus-visible rule), none hides it."""
+    lesson = published_lesson(school, teacher, [student])
+    user = {"student": student, "school_admin": school_admin}[role]
+    page = browser_page
+    keyboard_login(page, user)
+    url = (
+        f"/s/riverside/lessons/{lesson.public_id}/"
+        if role == "student"
+        else "/s/riverside/admin/members/"
+    )
+    page.goto(url)
+    seen, missing = 0, []
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUS_RING)
+        if focused is None:
+            break  # past the last tab stop
+        seen += 1
+        if not focused["ring"]:
+            missing.append(focused["name"])
+    assert seen > 5
+    assert missing == []
