@@ -8,10 +8,63 @@
  *                                  bringing the server-rendered answer, feedback and retry
  *   [data-swap-errors]             htmx requests from inside it swap 4xx answers too (form
  *                                  errors, a used-up budget); htmx drops them by default
- *   form[data-reset-on-success]    cleared after a 2xx htmx answer (the question was sent)
+ *   textarea[data-char-limit=N]    counts its characters as the server does (a line break
+ *     [data-count=ID]              is two: the browser sends CR LF) into element ID, from
+ *                                  its data-template "{count} of {limit} characters"
+ *     [data-too-long=ID]           over N: that element (aria-live) gets its data-template
+ *                                  text ("…{limit}…") and the box aria-invalid; nothing
+ *                                  is cut (the server refuses it with the form's message)
+ *   form[data-reset-on-success]    cleared after a 2xx htmx answer (the question was sent);
+ *                                  focus then goes back to its text box, and after a
+ *                                  refused question it goes there too (to fix it). The
+ *                                  answer itself is announced by its aria-live region, so
+ *                                  focus never jumps away from where the student types.
  */
 (function () {
   "use strict";
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (match, name) {
+      return name in values ? String(values[name]) : match;
+    });
+  }
+
+  function updateCount(box) {
+    var limit = parseInt(box.getAttribute("data-char-limit"), 10);
+    var counter = document.getElementById(box.getAttribute("data-count"));
+    var warning = document.getElementById(box.getAttribute("data-too-long"));
+    // Code points, as Python's len() counts them; a line break is sent as CR LF.
+    var count = Array.from(box.value.replace(/\r?\n/g, "\r\n")).length;
+    if (counter && counter.getAttribute("data-template")) {
+      counter.textContent = fill(counter.getAttribute("data-template"), { count: count, limit: limit });
+      counter.classList.toggle("is-over", count > limit);
+    }
+    var tooLong = count > limit;
+    if (tooLong) {
+      box.setAttribute("aria-invalid", "true");
+    } else if (warning && warning.textContent !== "") {
+      box.removeAttribute("aria-invalid");
+    }
+    // Only a change of state is announced (the warning is aria-live), not every keystroke;
+    // the counter shows the exact count.
+    if (warning && tooLong !== (warning.textContent !== "")) {
+      warning.textContent = tooLong ? fill(warning.getAttribute("data-template"), { limit: limit }) : "";
+    }
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("textarea[data-char-limit]")) {
+      updateCount(event.target);
+    }
+  });
+  document.addEventListener("reset", function (event) {
+    var boxes = event.target.querySelectorAll ? event.target.querySelectorAll("textarea[data-char-limit]") : [];
+    // The reset event fires before the form's values are cleared.
+    window.setTimeout(function () {
+      Array.prototype.forEach.call(boxes, updateCount);
+    }, 0);
+  }, true);
+  Array.prototype.forEach.call(document.querySelectorAll("textarea[data-char-limit]"), updateCount);
 
   var TERMINAL_STATUSES = ["succeeded", "failed", "blocked"];
 
@@ -59,6 +112,12 @@
     if (xhr && xhr.status >= 200 && xhr.status < 300 &&
         elt && elt.matches && elt.matches("form[data-reset-on-success]")) {
       elt.reset();
+    }
+    if (xhr && elt && elt.matches && elt.matches("form[data-reset-on-success]")) {
+      var box = elt.querySelector("textarea, input[type=text]");
+      if (box) {
+        box.focus();
+      }
     }
   });
 })();
