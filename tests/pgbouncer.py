@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.live import free_port
+
 # Small on purpose: with more client connections than server connections, consecutive
 # transactions of one client land on different server sessions, which is what the profile
 # is for (a leak of session state shows up at once).
@@ -45,12 +47,6 @@ def pgbouncer_binary() -> str:
     if found is None:
         raise RuntimeError("LANTERN_PGBOUNCER=1 needs pgbouncer (apt-get install pgbouncer)")
     return found
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _quote(value: str) -> str:
@@ -95,7 +91,7 @@ class PgBouncer:
 
     def __post_init__(self) -> None:
         self.host = "127.0.0.1"
-        self.port = _free_port()
+        self.port = free_port()
         self.workdir = Path(tempfile.mkdtemp(prefix="lantern-pgbouncer-"))
         self.process: subprocess.Popen[bytes] | None = None
         self.aliases: dict[str, str] = {}

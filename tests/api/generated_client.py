@@ -16,10 +16,8 @@ from __future__ import annotations
 import importlib
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,6 +26,7 @@ from urllib.parse import quote
 import yaml
 
 from tests.conftest import wait_for
+from tests.live import answers_ok, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "openapi" / "schema.yaml"
@@ -143,20 +142,6 @@ def undeclared_fields(parsed: Any, path: str = "") -> list[str]:
 # --- The live app -------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - 127.0.0.1
-            return response.status == 200
-    except OSError:
-        return False
-
-
 class LiveApp:
     """uvicorn serving config.asgi on the test database, as a subprocess of this test."""
 
@@ -198,7 +183,7 @@ class LiveApp:
         return env
 
     def start(self) -> str:
-        port = _free_port()
+        port = free_port()
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
             [
@@ -214,7 +199,7 @@ class LiveApp:
         def ready() -> bool:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"uvicorn exited:\n{self.log_path.read_text()[-3000:]}")
-            return _ready(f"{base_url}/healthz")
+            return answers_ok(f"{base_url}/healthz")
 
         wait_for(ready, timeout=60, interval=0.1)
         self.base_url = base_url

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ import pytest
 
 from tests.conftest import wait_for
 from tests.factories import TEST_PASSWORD
+from tests.live import answers_ok, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-results"
@@ -70,12 +69,6 @@ def pytest_runtest_makereport(
 
 
 # --- The app and the worker as subprocesses ------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _app_env(fake_base_url: str) -> dict[str, str]:
@@ -140,14 +133,6 @@ def _alive(process: subprocess.Popen[bytes], log_path: Path) -> None:
         raise RuntimeError(f"{log_path.stem} exited early:\n{log_path.read_text()[-3000:]}")
 
 
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - 127.0.0.1
-            return response.status == 200
-    except OSError:
-        return False
-
-
 class _LiveSuite:
     """The server, the worker and the browser, shared by consecutive browser tests.
 
@@ -185,7 +170,7 @@ class _LiveSuite:
         with self.db_blocker.unblock():
             env = _app_env(self.fake_base_url)
         app.control.purge()  # leftovers of earlier tests would only waste the worker's time
-        port = _free_port()
+        port = free_port()
         server = _start(
             "uvicorn",
             [
@@ -213,7 +198,7 @@ class _LiveSuite:
         def both_ready() -> bool:
             for process, log_path in self._processes:
                 _alive(process, log_path)
-            return _ready(f"{base_url}/readyz") and b" ready." in worker[1].read_bytes()
+            return answers_ok(f"{base_url}/readyz") and b" ready." in worker[1].read_bytes()
 
         wait_for(both_ready, timeout=90, interval=0.1)
         self.base_url = base_url

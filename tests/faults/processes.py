@@ -22,16 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.fakes.openai_server import Action, Error, FakeOpenAI, Hang, Malformed, Reply
+from tests.live import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = ROOT / ".venv" / "bin" / "celery"
 WORKER_APP_NAME = "lantern-faults-worker"  # PGAPPNAME of worker connections (the killer's target)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
