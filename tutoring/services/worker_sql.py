@@ -19,7 +19,7 @@ throughput. Measured:
 Everything else the worker does (the rare transitions, the sweeper, a settings row's first
 creation) stays on the ORM.
 
-Every statement here keeps the ORM's guarantees:
+Every statement here keeps the ORM's guarantees (the shared plumbing is py):
 - school-owned rows: the function takes the school, refuses it inside another school's
   context (`school_scope_check`, like `for_school`) and puts `school_id = %s` in the
   statement, so it can never read or write another school's rows; RLS applies as well;
@@ -35,14 +35,11 @@ tests/tutoring/test_worker_sql.py checks each against the ORM.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, Model
+from django.db.models import Model
 
 from accounts.models import School, User
 from accounts.tenancy import school_scope_check
@@ -61,6 +58,20 @@ from tutoring.models import (
     UsageEntry,
     UsagePeriod,
 )
+from tutoring.services.sql_rows import (
+    column_list,
+    execute,
+    fetch_all,
+    insert_row,
+    instance_from_row,
+    one_row_of_school,
+    quote,
+    save_values,
+    set_clause,
+    statement_text,
+    table_name,
+    thread_connection,
+)
 
 M = TypeVar("M", bound=Model)
 Status = Explanation.Status
@@ -68,189 +79,25 @@ Status = Explanation.Status
 HISTORY_TURNS_LOADED = 400  # the prompt trims to its token budget; this bounds the read
 
 
-# -- building blocks: names from the models, rows back into instances ------------------------
-
-
-_STATEMENTS: dict[tuple[str, Any], str] = {}
-
-
-def _db() -> BaseDatabaseWrapper:
-    """The thread's connection, looked up once per statement: every attribute of the
-    `django.db.connection` proxy is a lookup of its own, and a statement here reads a
-    dozen (with this and each statement's text built once, the claimed row's read went
-    from 477 Python calls to 404, cProfile)."""
-    return connections[DEFAULT_DB_ALIAS]
-
-
-def _statement(db: BaseDatabaseWrapper, key: Any, build: Callable[[], str]) -> str:
-    """The statement `key`, built once per database vendor: its names come from the
-    models and never change, and building it on every call cost CPU for nothing."""
-    full = (db.vendor, key)
-    sql = _STATEMENTS.get(full)
-    if sql is None:
-        sql = _STATEMENTS[full] = build()
-    return sql
-
-
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
-def _table(model: type[Model]) -> str:
-    return _q(model._meta.db_table)
-
-
-def _field(model: type[Model], name: str) -> Field[Any, Any]:
-    found = model._meta.get_field(name)
-    assert isinstance(found, Field)  # a concrete column, never a reverse relation
-    return found
-
-
-def _columns(model: type[Model]) -> str:
-    """The model's columns, qualified by its table, in `concrete_fields` order."""
-    table = _table(model)
-    return ", ".join(f"{table}.{_q(field.column)}" for field in model._meta.concrete_fields)
-
-
-@cache
-def _converters(model: type[Model], vendor: str) -> tuple[tuple[int, tuple[Any, ...], Any], ...]:
-    """The converters the ORM applies to each column of `model` (e.g. JSON text to
-    objects; on SQLite also booleans, dates and UUIDs): backend first, then the field's."""
-    found = []
-    for index, field in enumerate(model._meta.concrete_fields):
-        column = field.get_col(model._meta.db_table)
-        functions = list(connection.ops.get_db_converters(column))
-        from_db_value = getattr(field, "from_db_value", None)  # the custom-field hook
-        if from_db_value is not None:
-            functions.append(from_db_value)
-        if functions:
-            found.append((index, tuple(functions), column))
-    return tuple(found)
-
-
-def _instance(
-    db: BaseDatabaseWrapper, model: type[M], row: Sequence[Any], start: int = 0
-) -> tuple[M, int]:
-    """The instance `model.from_db` builds from `row[start:]`, and where its columns end."""
-    fields = model._meta.concrete_fields
-    end = start + len(fields)
-    values = list(row[start:end])
-    for index, functions, column in _converters(model, db.vendor):
-        value = values[index]
-        for function in functions:
-            value = function(value, column, db)
-        values[index] = value
-    return model.from_db(db.alias, _attnames(model), values), end
-
-
-@cache
-def _attnames(model: type[Model]) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields]
-
-
-def _fetch(db: BaseDatabaseWrapper, sql: str, params: Any) -> list[tuple[Any, ...]]:
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-
-
-def _execute(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> int:
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
-
-
-def _one_of_school(
-    model: type[M], school: School, condition: str, params: Sequence[Any]
-) -> M | None:
-    """The first row of `model` in `school` matching `condition` (SQL with %s values)."""
-    school_scope_check(school, model.__name__)
-    db = _db()
-    sql = _statement(
-        db,
-        (model, condition),
-        lambda: (
-            f"SELECT {_columns(model)} FROM {_table(model)}"  # noqa: S608  names from the model
-            f" WHERE {_table(model)}.{_q('school_id')} = %s {condition}"
-        ),
-    )
-    rows = _fetch(db, sql, [school.pk, *params])
-    return _instance(db, model, rows[0])[0] if rows else None
-
-
-def _prep(db: BaseDatabaseWrapper, model: type[Model], values: dict[str, Any]) -> list[Any]:
-    """Values for a write, each adapted by its field as `save()` and `update()` do."""
-    fields = _fields_named(model, tuple(values))
-    return [
-        field.get_db_prep_save(value, db)
-        for field, value in zip(fields, values.values(), strict=True)
-    ]
-
-
-@cache
-def _fields_named(model: type[Model], names: tuple[str, ...]) -> tuple[Field[Any, Any], ...]:
-    return tuple(_field(model, name) for name in names)
-
-
-def _set_list(model: type[Model], names: Sequence[str]) -> str:
-    return ", ".join(f"{_q(_field(model, name).column)} = %s" for name in names)
-
-
-@cache
-def _insert_fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
-    meta = model._meta
-    return tuple(field for field in meta.local_concrete_fields if field is not meta.auto_field)
-
-
-def _insert(model: type[M], school: School, values: dict[str, Any]) -> M:
-    """`create()` of one school-owned row: defaults (the public id) and `auto_now_add`
-    apply, every value is adapted by its field; the new primary key is set. No signals."""
-    school_scope_check(school, model.__name__)
-    obj = model(school=school, **values)
-    meta = model._meta
-    fields = _insert_fields(model)
-    db = _db()
-    params = [field.get_db_prep_save(field.pre_save(obj, add=True), db) for field in fields]
-    returning = db.features.can_return_columns_from_insert
-    sql = _statement(
-        db,
-        ("insert", model, returning),
-        lambda: (
-            f"INSERT INTO {_table(model)} ({', '.join(_q(f.column) for f in fields)})"  # noqa: S608
-            f" VALUES ({', '.join(['%s'] * len(fields))})"
-            + (f" RETURNING {_q(meta.pk.column)}" if returning else "")
-        ),
-    )
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        if returning:
-            obj.pk = cursor.fetchone()[0]
-        else:  # an SQLite older than 3.35 (the demo)
-            obj.pk = db.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
-    obj._state.adding = False
-    obj._state.db = db.alias
-    return obj
-
-
 # -- the claim's reads ---------------------------------------------------------------------
 
 
 def school_by_id(school_id: int) -> School | None:
     """The school a task names (not school-owned: no context needed)."""
-    db = _db()
-    sql = _statement(
+    db = thread_connection()
+    sql = statement_text(
         db,
         "school_by_id",
-        lambda: f"SELECT {_columns(School)} FROM {_table(School)} WHERE {_q('id')} = %s",  # noqa: S608
+        lambda: f"SELECT {column_list(School)} FROM {table_name(School)} WHERE {quote('id')} = %s",  # noqa: S608
     )
-    rows = _fetch(db, sql, [school_id])
-    return _instance(db, School, rows[0])[0] if rows else None
+    rows = fetch_all(db, sql, [school_id])
+    return instance_from_row(db, School, rows[0])[0] if rows else None
 
 
 def _limit_one(*, lock: bool) -> str:
     """One row; with `lock`, locked until commit where the database can (SQLite, the demo,
     cannot: its writers already take turns, like `select_for_update()` there)."""
-    if lock and _db().features.has_select_for_update:
+    if lock and thread_connection().features.has_select_for_update:
         return "LIMIT 1 FOR UPDATE"
     return "LIMIT 1"
 
@@ -258,34 +105,34 @@ def _limit_one(*, lock: bool) -> str:
 def school_settings_row(school: School, *, lock: bool = False) -> SchoolSettings | None:
     """The school's settings row; with `lock`, locked until the transaction ends (FOR
     UPDATE: the budget check and reservation of one school run one at a time)."""
-    return _one_of_school(SchoolSettings, school, _limit_one(lock=lock), [])
+    return one_row_of_school(SchoolSettings, school, _limit_one(lock=lock), [])
 
 
 def safety_settings_row(school: School, *, lock: bool = False) -> SafetySettings | None:
     """The school's safety settings row (read on every claim); with `lock`, FOR UPDATE."""
-    return _one_of_school(SafetySettings, school, _limit_one(lock=lock), [])
+    return one_row_of_school(SafetySettings, school, _limit_one(lock=lock), [])
 
 
 def active_provider_key_row(school: School) -> ProviderKey | None:
     """The school's oldest active provider key."""
     # Constant conditions (one table, so unqualified names): the statement is built once.
-    return _one_of_school(ProviderKey, school, 'AND "is_active" ORDER BY "id" LIMIT 1', [])
+    return one_row_of_school(ProviderKey, school, 'AND "is_active" ORDER BY "id" LIMIT 1', [])
 
 
 def student_profile_row(school: School, user_id: int) -> StudentProfile | None:
     """The student's profile in the school (one per user and school)."""
-    return _one_of_school(StudentProfile, school, 'AND "user_id" = %s', [user_id])
+    return one_row_of_school(StudentProfile, school, 'AND "user_id" = %s', [user_id])
 
 
 def class_roster_names(school: School, lesson_id: int) -> list[str]:
     """The full names of every member of the class a lesson is taught in (the PII shield
     keeps them from the provider)."""
     school_scope_check(school, ClassroomMember.__name__)
-    db = _db()
-    sql = _statement(db, "class_roster_names", lambda: _ROSTER_SQL.format(
-        member=_table(ClassroomMember), lesson=_table(Lesson), user=_table(User)
+    db = thread_connection()
+    sql = statement_text(db, "class_roster_names", lambda: _ROSTER_SQL.format(
+        member=table_name(ClassroomMember), lesson=table_name(Lesson), user=table_name(User)
     ))  # fmt: skip
-    return [name for (name,) in _fetch(db, sql, [school.pk, lesson_id])]
+    return [name for (name,) in fetch_all(db, sql, [school.pk, lesson_id])]
 
 
 _ROSTER_SQL = """
@@ -297,16 +144,20 @@ WHERE m.school_id = %s AND l.id = %s
 
 
 def _claimed_explanation_sql() -> str:
-    e, s, u = _table(Explanation), _table(TutoringSession), _table(User)
-    v, x = _table(LessonVersion), _table(Exercise)
+    e, s, u = (
+        table_name(Explanation),
+        table_name(TutoringSession),
+        table_name(User),
+    )
+    v, x = table_name(LessonVersion), table_name(Exercise)
     return (
-        f"SELECT {_columns(Explanation)}, {_columns(TutoringSession)}, {_columns(User)},"  # noqa: S608
-        f" {_columns(LessonVersion)}, {_columns(Exercise)} FROM {e}"
-        f" INNER JOIN {s} ON {e}.{_q('session_id')} = {s}.{_q('id')}"
-        f" INNER JOIN {u} ON {s}.{_q('student_id')} = {u}.{_q('id')}"
-        f" INNER JOIN {v} ON {e}.{_q('lesson_version_id')} = {v}.{_q('id')}"
-        f" LEFT OUTER JOIN {x} ON {e}.{_q('exercise_id')} = {x}.{_q('id')}"
-        f" WHERE {e}.{_q('school_id')} = %s AND {e}.{_q('id')} = %s"
+        f"SELECT {column_list(Explanation)}, {column_list(TutoringSession)}, {column_list(User)},"  # noqa: S608
+        f" {column_list(LessonVersion)}, {column_list(Exercise)} FROM {e}"
+        f" INNER JOIN {s} ON {e}.{quote('session_id')} = {s}.{quote('id')}"
+        f" INNER JOIN {u} ON {s}.{quote('student_id')} = {u}.{quote('id')}"
+        f" INNER JOIN {v} ON {e}.{quote('lesson_version_id')} = {v}.{quote('id')}"
+        f" LEFT OUTER JOIN {x} ON {e}.{quote('exercise_id')} = {x}.{quote('id')}"
+        f" WHERE {e}.{quote('school_id')} = %s AND {e}.{quote('id')} = %s"
     )
 
 
@@ -315,17 +166,17 @@ def claimed_explanation_row(school: School, explanation_id: int) -> Explanation 
     exercise, in one statement (`select_related` of the four): what the prompt, the
     student context and the PII shield read."""
     school_scope_check(school, Explanation.__name__)
-    db = _db()
-    sql = _statement(db, "claimed_explanation_row", _claimed_explanation_sql)
-    rows = _fetch(db, sql, [school.pk, explanation_id])
+    db = thread_connection()
+    sql = statement_text(db, "claimed_explanation_row", _claimed_explanation_sql)
+    rows = fetch_all(db, sql, [school.pk, explanation_id])
     if not rows:
         return None
     row = rows[0]
-    explanation, end = _instance(db, Explanation, row)
-    session, end = _instance(db, TutoringSession, row, end)
-    student, end = _instance(db, User, row, end)
-    version, end = _instance(db, LessonVersion, row, end)
-    exercise = _instance(db, Exercise, row, end)[0] if row[end] is not None else None
+    explanation, end = instance_from_row(db, Explanation, row)
+    session, end = instance_from_row(db, TutoringSession, row, end)
+    student, end = instance_from_row(db, User, row, end)
+    version, end = instance_from_row(db, LessonVersion, row, end)
+    exercise = instance_from_row(db, Exercise, row, end)[0] if row[end] is not None else None
     session.student = student
     explanation.session = session
     explanation.lesson_version = version
@@ -340,13 +191,13 @@ def history_turns_newest_first(
     HISTORY_TURNS_LOADED: without the explanation's own turn, and without the turns of
     blocked explanations (they never reach a provider)."""
     school_scope_check(school, Message.__name__)
-    db = _db()
-    sql = _statement(db, "history_turns_newest_first", lambda: _HISTORY_SQL.format(
-        message=_table(Message), explanation=_table(Explanation)
+    db = thread_connection()
+    sql = statement_text(db, "history_turns_newest_first", lambda: _HISTORY_SQL.format(
+        message=table_name(Message), explanation=table_name(Explanation)
     ))  # fmt: skip
     at = db.ops.adapt_datetimefield_value(before)
     params = [school.pk, session_id, at, explanation_id, Status.BLOCKED.value, HISTORY_TURNS_LOADED]
-    return [(role, content) for role, content in _fetch(db, sql, params)]
+    return [(role, content) for role, content in fetch_all(db, sql, params)]
 
 
 _HISTORY_SQL = """
@@ -389,9 +240,9 @@ def budget_tokens_used(
     the four ORM subqueries cost more CPU than the rest of the claim's statements
     (bench/pipeline.py, second round)."""
     school_scope_check(school, UsagePeriod.__name__)
-    db = _db()
-    sql = _statement(db, "budget_tokens_used", lambda: _TOKENS_USED_SQL.format(
-        period=_table(UsagePeriod), explanation=_table(Explanation)
+    db = thread_connection()
+    sql = statement_text(db, "budget_tokens_used", lambda: _TOKENS_USED_SQL.format(
+        period=table_name(UsagePeriod), explanation=table_name(Explanation)
     ))  # fmt: skip
     params = {
         "school": school.pk,
@@ -400,7 +251,9 @@ def budget_tokens_used(
         "running": Status.RUNNING.value,
         "student": student_id,
     }
-    school_settled, school_reserved, student_settled, student_reserved = _fetch(db, sql, params)[0]
+    school_settled, school_reserved, student_settled, student_reserved = fetch_all(db, sql, params)[
+        0
+    ]
     return int(school_settled) + int(school_reserved), int(student_settled) + int(student_reserved)
 
 
@@ -419,23 +272,23 @@ def usage_periods_add(
     day counter: one upsert per counter, safe under concurrent finishes (a read-then-write
     through the ORM would lose updates, and `update_or_create` would take two statements)."""
     school_scope_check(school, UsagePeriod.__name__)
-    db = _db()
-    school_sql = _statement(db, "school_month_add", lambda: _PERIOD_ADD_SQL.format(
-        period=_table(UsagePeriod), student="NULL", conflict="school_id, period_start",
+    db = thread_connection()
+    school_sql = statement_text(db, "school_month_add", lambda: _PERIOD_ADD_SQL.format(
+        period=table_name(UsagePeriod), student="NULL", conflict="school_id, period_start",
         condition="student_id IS NULL",
     ))  # fmt: skip
-    _execute(db, school_sql, [school.pk, uuid.uuid4().hex, month, tokens])
+    execute(db, school_sql, [school.pk, uuid.uuid4().hex, month, tokens])
     if student_id is not None:
-        student_sql = _statement(db, "student_day_add", lambda: _PERIOD_ADD_SQL.format(
-            period=_table(UsagePeriod), student="%s",
+        student_sql = statement_text(db, "student_day_add", lambda: _PERIOD_ADD_SQL.format(
+            period=table_name(UsagePeriod), student="%s",
             conflict="school_id, student_id, period_start", condition="student_id IS NOT NULL",
         ))  # fmt: skip
-        _execute(db, student_sql, [school.pk, uuid.uuid4().hex, student_id, day, tokens])
+        execute(db, student_sql, [school.pk, uuid.uuid4().hex, student_id, day, tokens])
 
 
 def usage_entry_insert(school: School, **values: Any) -> UsageEntry:
     """The ledger row of one provider call (written by every finished generation)."""
-    return _insert(UsageEntry, school, values)
+    return insert_row(UsageEntry, school, values)
 
 
 def tutor_message_insert(
@@ -448,7 +301,7 @@ def tutor_message_insert(
         "content": content,
         "explanation_id": explanation_id,
     }
-    return _insert(Message, school, values)
+    return insert_row(Message, school, values)
 
 
 # -- the explanation's guarded UPDATEs (called only by explanation_states) -------------------
@@ -462,22 +315,22 @@ def _explanation_update(
     names = tuple(values)
 
     def build() -> str:
-        assignments = _set_list(Explanation, names)
+        assignments = set_clause(Explanation, names)
         if bump:
-            assignments += f", {_q(bump)} = {_q(bump)} + 1"
+            assignments += f", {quote(bump)} = {quote(bump)} + 1"
         return (
-            f"UPDATE {_table(Explanation)} SET {assignments}"  # noqa: S608  names from the model
-            f" WHERE {_q('school_id')} = %s AND ({condition})"
+            f"UPDATE {table_name(Explanation)} SET {assignments}"  # noqa: S608  names from the model
+            f" WHERE {quote('school_id')} = %s AND ({condition})"
         )
 
-    db = _db()
-    sql = _statement(db, ("update", names, condition, bump), build)
-    return _execute(db, sql, [*_prep(db, Explanation, values), school.pk, *params])
+    db = thread_connection()
+    sql = statement_text(db, ("update", names, condition, bump), build)
+    return execute(db, sql, [*save_values(db, Explanation, values), school.pk, *params])
 
 
 def _at(value: datetime) -> Any:
     """A datetime compared in a WHERE, adapted as the ORM adapts a DateTimeField's value."""
-    return _db().ops.adapt_datetimefield_value(value)
+    return thread_connection().ops.adapt_datetimefield_value(value)
 
 
 def explanation_claim_update(
