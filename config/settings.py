@@ -405,7 +405,7 @@ API_SCHOOL_DOOR = "accounts.access.school_access"
 API_DB_USER_SET = "accounts.tenancy.set_db_user"
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "base.api.LanternAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "base.api_autoschema.LanternAutoSchema",
     # JWT first: its WWW-Authenticate header makes unauthenticated answers 401, not 403.
     # Sessions let a signed-in person try the API from the docs page.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -416,7 +416,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["base.parsers.CheckedJSONParser"],
-    "EXCEPTION_HANDLER": "base.api.api_exception_handler",
+    "EXCEPTION_HANDLER": "base.api_errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "ask_user": API_THROTTLE_ASK_USER,
         "ask_school": API_THROTTLE_ASK_SCHOOL,
