@@ -30,17 +30,10 @@ from accounts import lockout, services
 from accounts.models import Invitation, Membership
 from accounts.selectors import invitation_list, member_list, membership_list_for_user
 from accounts.tokens import RotatingTokenRefreshSerializer, VersionedTokenObtainPairSerializer
-from base.api import (
-    PAGE_PARAMETERS,
-    ApiView,
-    AuthAccountThrottle,
-    AuthSessionThrottle,
-    AuthThrottle,
-    SchoolApiView,
-    paginate,
-    paginated,
-)
 from base.api_input import InputSerializer, strict
+from base.api_pagination import PAGE_PARAMETERS, paginate, paginated
+from base.api_throttles import AuthAccountThrottle, AuthSessionThrottle, AuthThrottle
+from base.api_views import ApiView, SchoolApiView
 from base.idempotency import idempotent
 
 AUTH = "auth"

@@ -13,7 +13,7 @@ the old 15-minute lock let any pupil who knew a teacher's e-mail lock them out w
 bad passwords (issue #13, finding 7). Now such a pupil can make the teacher wait at most
 the current window at that address, and never elsewhere; guessing stays slow: five tries,
 then one per window. Spraying many accounts or one account from many addresses is the
-API throttles' job (base/api.py). docs/security.md has the whole design.
+API throttles' job (base/api_throttles.py). docs/security.md has the whole design.
 
 axes keeps what it is good at: the failure records (visible to operators in the admin), the
 signals, resetting on success and the web's 429 page (its middleware). This module adds the
@@ -36,7 +36,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from base.api import ApiError, error_body, sign_in_address_remember
+from base.api_errors import ApiError, error_body
+from base.api_throttles import sign_in_address_remember
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -96,7 +97,7 @@ class BackoffHandler(AxesDatabaseHandler):
     def user_logged_in(self, sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         super().user_logged_in(sender, request, user, **kwargs)
         # This address is now one the person really uses: the per-account API limit
-        # leaves it alone (base/api.py, AuthAccountThrottle).
+        # leaves it alone (base/api_throttles.py, AuthAccountThrottle).
         sign_in_address_remember(email=user.get_username(), address=request.axes_ip_address)
 
 

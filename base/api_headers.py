@@ -2,7 +2,7 @@
 definition of a valid key, which the server's check also uses) and the response headers
 the shared code sends (Location, Idempotent-Replayed, Retry-After, WWW-Authenticate).
 
-`base.api.LanternAutoSchema` adds them to every operation they apply to, so no view
+`base.api_autoschema.LanternAutoSchema` adds them to every operation they apply to, so no view
 declares them by hand; a view declares only its own (the lesson's ETag).
 """
 

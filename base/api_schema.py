@@ -5,7 +5,7 @@ code that raises them.
 base.errors.LanternError: TutoringError's, AccountsError's declared codes,
 SchoolSuspended, ApiError's, the request-input errors of base.parsers; the modules that
 declare them are imported here so none is missed) plus the codes the one exception handler
-emits itself (base.api.HANDLER_CODES). A new error class appears
+emits itself (base.api_errors.HANDLER_CODES). A new error class appears
 in the schema without anyone editing a list; the committed-schema test then asks for the
 schema to be regenerated, and the generated-client test fails on any code the server
 sends that the enum lacks.
@@ -17,7 +17,7 @@ from typing import Any
 
 from django.urls import get_resolver
 
-from base.api import HANDLER_CODES
+from base.api_errors import HANDLER_CODES
 from base.errors import declared_error_codes
 from base.parsers import INPUT_ERRORS
 

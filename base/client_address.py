@@ -1,6 +1,6 @@
 """The one place that decides a request's client address.
 
-Throttles (base/api.py), the sign-in lockout (django-axes, accounts/lockout.py), the audit
+Throttles (base/api_throttles.py), the sign-in lockout (django-axes, accounts/lockout.py), the audit
 trail and the request log all call `client_address(request)`; nothing else reads
 `X-Forwarded-For` or `REMOTE_ADDR` for a decision.
 

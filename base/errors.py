@@ -2,8 +2,8 @@
 
 Every error a service, a selector, the school door or the API base raises on purpose
 subclasses `LanternError` (tutoring.errors.TutoringError, accounts.services.AccountsError,
-accounts.access.SchoolSuspended, base.api.ApiError, base.parsers.InputRejected). Each
-interface maps it once: the API's exception handler (base.api) turns it into the error
+accounts.access.SchoolSuspended, base.api_errors.ApiError, base.parsers.InputRejected). Each
+interface maps it once: the API's exception handler (base.api_errors) turns it into the error
 envelope, the web's error mapping (base.web_errors) into a 404/403 page, a form error or
 a message. The schema's `ErrorCode` enum is generated from its subclasses
 (base.api_schema).

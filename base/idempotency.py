@@ -43,8 +43,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from base.api import ApiError, api_cache
+from base.api_errors import ApiError
 from base.api_headers import IDEMPOTENCY_KEY_RE
+from base.api_throttles import api_cache
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import APIException
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-from base.api import error_body
+from base.api_errors import error_body
 from base.client_address import client_address
 from base.parsers import (
     BAD_BODY,

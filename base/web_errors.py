@@ -7,7 +7,7 @@
   `error_message_for_page` gives its text for a message or a notice; both still answer a
   404 error with the 404 page (`not_found_raise`).
 
-The API's one mapping is the exception handler in base.api.
+The API's one mapping is the exception handler in base.api_errors.
 """
 
 from __future__ import annotations

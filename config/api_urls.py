@@ -5,7 +5,7 @@ from django.views.decorators.cache import never_cache
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
-from base.api import api_not_found
+from base.api_errors import api_not_found
 from tutoring.api import school_admin, student, teacher
 from tutoring.live.api import explanation_stream_api
 

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 
 from accounts.tenancy import school_context
-from base.api import api_cache
+from base.api_throttles import api_cache
 from tests.api.conftest import World, bearer_client, school_url
 from tutoring.models import Explanation, Message, ProviderKey, TutoringSession
 

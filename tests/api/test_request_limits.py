@@ -165,7 +165,7 @@ def test_a_nul_or_bad_utf8_in_the_query_is_400_invalid_encoding(world: World, te
 def test_a_request_data_too_big_inside_a_view_maps_to_413() -> None:
     from django.core.exceptions import RequestDataTooBig
 
-    from base.api import api_exception_handler
+    from base.api_errors import api_exception_handler
 
     response = api_exception_handler(RequestDataTooBig("too big"), {})
     assert response.status_code == 413

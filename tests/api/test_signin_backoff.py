@@ -116,11 +116,11 @@ def test_failures_are_forgotten_after_an_hour_of_quiet(settings, teacher) -> Non
 def test_a_web_sign_in_does_not_fail_when_redis_is_unreachable(client, teacher, monkeypatch):
     from django.core.cache.backends.redis import RedisCache
 
-    import base.api
+    import base.api_throttles
 
     # Remembering the sign-in address (for the API's per-account limit) is best effort.
     dead = RedisCache("redis://127.0.0.1:1/0", {})
-    monkeypatch.setattr(base.api, "api_cache", lambda: dead)
+    monkeypatch.setattr(base.api_throttles, "api_cache", lambda: dead)
     assert _web(client, teacher.email, TEST_PASSWORD).status_code == 302
 
 

@@ -99,7 +99,7 @@ def test_every_api_throttle_reads_the_client_address_through_the_one_rule() -> N
     from django.urls import get_resolver
     from rest_framework.settings import api_settings
 
-    from base.api import _SettingsRateThrottle
+    from base.api_throttles import _SettingsRateThrottle
 
     assert not api_settings.DEFAULT_THROTTLE_CLASSES
     throttles = {

@@ -48,7 +48,7 @@ def test_the_one_lesson_door_serves_the_teacher_and_the_managing_pages_alike(sch
 
 def test_every_domain_error_has_one_base_with_a_stable_code_and_status() -> None:
     from accounts.access import SchoolSuspended
-    from base.api import ApiError
+    from base.api_errors import ApiError
     from base.parsers import PayloadTooLarge
     from tutoring.errors import TutoringError
 

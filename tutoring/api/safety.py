@@ -3,7 +3,7 @@
 Teachers: the review queue (`safety/review-items`) and decisions. Students: the AI-use
 policy and its acceptance. School admins: the audit trail, a student's data export and
 deletion. Thin: parse, call one selector or service (tutoring/safety), serialize; errors
-are the services' domain errors, mapped to the envelope by base.api.
+are the services' domain errors, mapped to the envelope by base.api_errors.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from rest_framework.response import Response
 
 from accounts.audit import AuditEvent, audit_event_list
 from accounts.models import Membership
-from base.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
 from base.api_input import InputSerializer
+from base.api_pagination import PAGE_PARAMETERS, paginate, paginated
+from base.api_views import SchoolApiView
 from base.idempotency import idempotent
 from tutoring.api.exports import StudentExportSerializer
 from tutoring.errors import InvalidInput

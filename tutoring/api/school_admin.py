@@ -14,8 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Membership
-from base.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
 from base.api_input import InputSerializer
+from base.api_pagination import PAGE_PARAMETERS, paginate, paginated
+from base.api_views import SchoolApiView
 from base.idempotency import idempotent
 from tutoring import selectors
 from tutoring.services import budgets as budget_services

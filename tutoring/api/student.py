@@ -26,15 +26,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from base.api import (
-    PAGE_PARAMETERS,
-    AskSchoolThrottle,
-    AskUserThrottle,
-    SchoolApiView,
-    paginate,
-    paginated,
-)
 from base.api_input import InputSerializer, filter_object
+from base.api_pagination import PAGE_PARAMETERS, paginate, paginated
+from base.api_throttles import AskSchoolThrottle, AskUserThrottle
+from base.api_views import SchoolApiView
 from base.idempotency import idempotent
 from tutoring import selectors
 from tutoring.errors import NotFound

@@ -24,8 +24,9 @@ from rest_framework.response import Response
 
 from accounts.models import Membership
 from accounts.selectors import member_list
-from base.api import PAGE_PARAMETERS, SchoolApiView, paginate, paginated
 from base.api_input import InputSerializer, filter_object
+from base.api_pagination import PAGE_PARAMETERS, paginate, paginated
+from base.api_views import SchoolApiView
 from base.idempotency import idempotent
 from tutoring import selectors
 from tutoring.api.student import (

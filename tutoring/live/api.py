@@ -24,7 +24,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.access import SchoolSuspended
-from base.api import UNAVAILABLE_ERRORS, UNAVAILABLE_RETRY_SECONDS, error_body
+from base.api_errors import UNAVAILABLE_ERRORS, UNAVAILABLE_RETRY_SECONDS, error_body
 from tutoring.live.sse import event_stream, open_stream, release_connection
 
 STREAM_PATH = "/api/v1/schools/{school_slug}/explanations/{explanation_id}/stream"
