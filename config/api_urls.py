@@ -6,34 +6,48 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import api as accounts_api
 from base.api_errors import api_not_found
-from tutoring.api import school_admin, student, teacher
+from tutoring.api import (
+    school_admin,
+    student_explanations,
+    student_lessons,
+    student_profile,
+    student_sessions,
+    teaching_classes,
+    teaching_exercises,
+    teaching_lessons,
+    teaching_transcripts,
+)
 from tutoring.live.api import explanation_stream_api
 
 school_patterns = [
     # Student
-    path("classes", student.ClassListApi.as_view(), name="api-classes"),
-    path("lessons", student.LessonListApi.as_view(), name="api-lessons"),
-    path("lessons/<uuid:lesson_id>", student.LessonDetailApi.as_view(), name="api-lesson"),
+    path("classes", student_lessons.ClassListApi.as_view(), name="api-classes"),
+    path("lessons", student_lessons.LessonListApi.as_view(), name="api-lessons"),
+    path("lessons/<uuid:lesson_id>", student_lessons.LessonDetailApi.as_view(), name="api-lesson"),
     path(
         "exercises/<uuid:exercise_id>/attempts",
-        student.ExerciseAttemptApi.as_view(),
+        student_lessons.ExerciseAttemptApi.as_view(),
         name="api-exercise-attempts",
     ),
     path(
         "attempts/<uuid:attempt_id>/explain",
-        student.ExplainMyAnswerApi.as_view(),
+        student_lessons.ExplainMyAnswerApi.as_view(),
         name="api-attempt-explain",
     ),
-    path("sessions", student.SessionListApi.as_view(), name="api-sessions"),
-    path("sessions/<uuid:session_id>", student.SessionDetailApi.as_view(), name="api-session"),
+    path("sessions", student_sessions.SessionListApi.as_view(), name="api-sessions"),
+    path(
+        "sessions/<uuid:session_id>",
+        student_sessions.SessionDetailApi.as_view(),
+        name="api-session",
+    ),
     path(
         "sessions/<uuid:session_id>/questions",
-        student.ExplanationRequestApi.as_view(),
+        student_sessions.ExplanationRequestApi.as_view(),
         name="api-session-questions",
     ),
     path(
         "explanations/<uuid:explanation_id>",
-        student.ExplanationDetailApi.as_view(),
+        student_explanations.ExplanationDetailApi.as_view(),
         name="api-explanation",
     ),
     path(
@@ -43,72 +57,82 @@ school_patterns = [
     ),
     path(
         "explanations/<uuid:explanation_id>/feedback",
-        student.ExplanationFeedbackApi.as_view(),
+        student_explanations.ExplanationFeedbackApi.as_view(),
         name="api-explanation-feedback",
     ),
     path(
         "explanations/<uuid:explanation_id>/retry",
-        student.ExplanationRetryApi.as_view(),
+        student_explanations.ExplanationRetryApi.as_view(),
         name="api-explanation-retry",
     ),
-    path("profile", student.ProfileApi.as_view(), name="api-profile"),
+    path("profile", student_profile.ProfileApi.as_view(), name="api-profile"),
     # Teacher
-    path("teaching/classes", teacher.TeachingClassListApi.as_view(), name="api-teaching-classes"),
+    path(
+        "teaching/classes",
+        teaching_classes.TeachingClassListApi.as_view(),
+        name="api-teaching-classes",
+    ),
     path(
         "teaching/classes/<uuid:classroom_id>",
-        teacher.TeachingClassDetailApi.as_view(),
+        teaching_classes.TeachingClassDetailApi.as_view(),
         name="api-teaching-class",
     ),
     path(
         "teaching/classes/<uuid:classroom_id>/students",
-        teacher.RosterApi.as_view(),
+        teaching_classes.RosterApi.as_view(),
         name="api-teaching-roster",
     ),
     path(
         "teaching/classes/<uuid:classroom_id>/students/<uuid:enrolment_id>",
-        teacher.RosterEntryApi.as_view(),
+        teaching_classes.RosterEntryApi.as_view(),
         name="api-teaching-roster-entry",
     ),
-    path("teaching/lessons", teacher.TeachingLessonListApi.as_view(), name="api-teaching-lessons"),
+    path(
+        "teaching/lessons",
+        teaching_lessons.TeachingLessonListApi.as_view(),
+        name="api-teaching-lessons",
+    ),
     path(
         "teaching/lessons/<uuid:lesson_id>",
-        teacher.TeachingLessonDetailApi.as_view(),
+        teaching_lessons.TeachingLessonDetailApi.as_view(),
         name="api-teaching-lesson",
     ),
     path(
         "teaching/lessons/<uuid:lesson_id>/versions",
-        teacher.LessonVersionListApi.as_view(),
+        teaching_lessons.LessonVersionListApi.as_view(),
         name="api-teaching-lesson-versions",
     ),
     path(
         "teaching/lessons/<uuid:lesson_id>/publish",
-        teacher.LessonPublishApi.as_view(),
+        teaching_lessons.LessonPublishApi.as_view(),
         name="api-teaching-lesson-publish",
     ),
     path(
         "teaching/lessons/<uuid:lesson_id>/unpublish",
-        teacher.LessonUnpublishApi.as_view(),
+        teaching_lessons.LessonUnpublishApi.as_view(),
         name="api-teaching-lesson-unpublish",
     ),
     path(
         "teaching/lessons/<uuid:lesson_id>/exercises",
-        teacher.ExerciseListApi.as_view(),
+        teaching_exercises.ExerciseListApi.as_view(),
         name="api-teaching-exercises",
     ),
     path(
         "teaching/exercises/<uuid:exercise_id>",
-        teacher.ExerciseDetailApi.as_view(),
+        teaching_exercises.ExerciseDetailApi.as_view(),
         name="api-teaching-exercise",
     ),
     path(
-        "teaching/transcripts", teacher.TranscriptListApi.as_view(), name="api-teaching-transcripts"
+        "teaching/transcripts",
+        teaching_transcripts.TranscriptListApi.as_view(),
+        name="api-teaching-transcripts",
     ),
     path(
         "teaching/transcripts/<uuid:session_id>",
-        teacher.TranscriptDetailApi.as_view(),
+        teaching_transcripts.TranscriptDetailApi.as_view(),
         name="api-teaching-transcript",
     ),
-    path("teaching/usage", teacher.UsageApi.as_view(), name="api-teaching-usage"),
+    path("teaching/usage", teaching_transcripts.UsageApi.as_view(), name="api-teaching-usage"),
     # School admin
     path("admin/members", accounts_api.MemberListApi.as_view(), name="api-admin-members"),
     path(

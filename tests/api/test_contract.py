@@ -195,7 +195,7 @@ def test_every_operation_declares_the_statuses_any_request_can_meet() -> None:
 
 
 def test_an_unreachable_database_is_a_503_with_retry_after(school, student, monkeypatch) -> None:
-    from tutoring.api import student as student_api
+    from tutoring.api import student_lessons as student_api
 
     def unreachable(**kwargs):
         raise OperationalError("connection refused")
