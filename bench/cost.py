@@ -3,9 +3,9 @@
     .venv/bin/python bench/cost.py                (or: make bench-cost)
 
 1. Prompt tokens per turn over a `--turns`-turn session (realistic questions and ~150-word
-   tutor answers on the demo's fractions lesson), built with `tutoring.prompts.build_prompt`
-   exactly as the worker does. Target: every turn under LLM_PROMPT_TOKEN_BUDGET and flat
-   (the last turns cost what the middle ones do). Also the CPU time to build each prompt
+   tutor answers on the demo's fractions lesson), built with
+   `tutoring.prompting.builder.build_prompt` exactly as the worker does. Target: every
+   turn under LLM_PROMPT_TOKEN_BUDGET and flat (the last turns cost what the middle ones do). Also the CPU time to build each prompt
    and to redact the history the worker loads for it (`history_within_reach`), which must
    not grow with the session either.
 2. The share of provider calls the cache saves on a repeated-question workload: students
@@ -90,7 +90,8 @@ def prompt_growth(turns: int) -> dict[str, Any]:
     from django.conf import settings
 
     from llm.tokens import count_message_tokens
-    from tutoring.prompts import StudentContext, build_prompt
+    from tutoring.prompting.builder import build_prompt
+    from tutoring.prompting.contract import StudentContext
     from tutoring.safety.pii import PiiMap
     from tutoring.services.generation import history_within_reach
     from tutoring.services.worker_sql import HISTORY_TURNS_LOADED

@@ -1,7 +1,7 @@
 """Language model access for Lantern.
 
 Import from here, never from a provider module: callers depend on these types and errors,
-and only `llm.openai_provider` knows about the `openai` SDK.
+and only `llm.openai_provider` (with its `llm.openai_errors`) knows about the `openai` SDK.
 """
 
 from llm import outbound

@@ -1,7 +1,8 @@
 """The provider-neutral LLM interface: request/response types, typed errors, the Provider protocol.
 
 Nothing here imports a vendor SDK. Services, tasks and the offline provider depend on this
-module only; `openai_provider.py` is the single place that knows about `openai`.
+module only; `openai_provider.py` (with `openai_errors.py`) is the one place that knows
+about `openai`.
 
 Error contract, relied on by the Celery layer:
 

@@ -1,7 +1,7 @@
 """The readable messages of provider error codes, in the reader's language.
 
 A leaf (Django's translation only), so that the provider adapter that raises these codes
-(llm.openai_provider) and the model property that shows a stored failure
+(llm.openai_errors) and the model property that shows a stored failure
 (Explanation.error_text, through tutoring.errors) share one table without the model
 importing the SDK adapter. Like all of llm it imports no app module (an import-linter
 contract).

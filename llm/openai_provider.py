@@ -1,5 +1,5 @@
-"""`Provider` backed by the official `openai` SDK (3.x, sync client) — the only module that
-imports `openai`.
+"""`Provider` backed by the official `openai` SDK (3.x, sync client) — with
+`llm.openai_errors` (its failure translation), the only modules that import `openai`.
 
 Works against api.openai.com and any OpenAI-compatible server (a school's proxy, the fake
 server in tests). The SDK's own retries are off: retrying is decided by the Celery layer
@@ -8,32 +8,21 @@ from the typed errors raised here.
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import httpx2
 import openai
 from openai.types.chat import ChatCompletionChunk
 
-from llm.base import (
-    Completion,
-    CompletionRequest,
-    LLMError,
-    LLMPermanentError,
-    LLMTransientError,
-    ModerationResult,
-    redact,
-)
-from llm.messages import PROVIDER_MESSAGES
+from llm.base import Completion, CompletionRequest, LLMError, ModerationResult, redact
 from llm.moderation_queue import moderation_queue_for
-from llm.outbound import REFUSED_CODE, GuardedTransport, OutboundRefused, is_refusal
+from llm.openai_errors import SDK_FAILURES, permanent_error, transient_error, translate
+from llm.outbound import GuardedTransport
 
 __all__ = ["DEFAULT_BASE_URL", "MODERATION_MODEL", "OpenAIProvider"]
 
@@ -43,27 +32,6 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MODERATION_MODEL = "omni-moderation-latest"
 
 _T = TypeVar("_T")
-
-# Errors the SDK can surface from a call or from iterating a stream. JSONDecodeError escapes
-# the SDK unwrapped when a 200 response claims JSON but is not; httpx2 errors can escape from
-# a stream that breaks after the response started.
-_SDK_FAILURES: tuple[type[Exception], ...] = (
-    openai.OpenAIError,
-    json.JSONDecodeError,
-    httpx2.HTTPError,
-)
-
-# The readable message of each provider error code (llm/messages.py, a leaf
-# so that showing a stored failure does not import this SDK adapter).
-_MESSAGES = PROVIDER_MESSAGES
-
-
-def _transient(code: str, detail: str, retry_after: float | None = None) -> LLMTransientError:
-    return LLMTransientError(code, str(_MESSAGES[code]), detail=detail, retry_after=retry_after)
-
-
-def _permanent(code: str, detail: str) -> LLMPermanentError:
-    return LLMPermanentError(code, str(_MESSAGES[code]), detail=detail)
 
 
 class _Secret:
@@ -142,7 +110,9 @@ class OpenAIProvider:
         school_chosen_url: bool = False,
     ) -> None:
         if not api_key:
-            raise _permanent("missing_api_key", "OpenAIProvider constructed without an API key")
+            raise permanent_error(
+                "missing_api_key", "OpenAIProvider constructed without an API key"
+            )
         self._api_key = _Secret(api_key)
         self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self._timeout = openai.Timeout(timeout, connect=connect_timeout)
@@ -207,7 +177,7 @@ class OpenAIProvider:
         # of every result cost more CPU than the request itself (docs/performance.md).
         results = body.get("results") if isinstance(body, dict) else None
         if not isinstance(results, list) or len(results) != len(texts):
-            raise _transient("malformed_response", "moderation response without its results")
+            raise transient_error("malformed_response", "moderation response without its results")
         return [_moderation_result(result) for result in results]
 
     # -- completions -------------------------------------------------------------------
@@ -232,14 +202,14 @@ class OpenAIProvider:
         )
         choices = getattr(completion, "choices", None)
         if not isinstance(choices, list) or not choices:
-            raise _transient("malformed_response", "chat completion without choices")
+            raise transient_error("malformed_response", "chat completion without choices")
         message = getattr(choices[0], "message", None)
         content = getattr(message, "content", None)
         if content is None:
             # A refusal arrives in its own field with `content` null; show it as the answer.
             content = getattr(message, "refusal", None) or ""
         if not isinstance(content, str):
-            raise _transient("malformed_response", "chat completion content is not text")
+            raise transient_error("malformed_response", "chat completion content is not text")
         finish_reason = getattr(choices[0], "finish_reason", None)
         return self._build(
             request,
@@ -275,7 +245,7 @@ class OpenAIProvider:
                 usage = getattr(chunk, "usage", None) or usage
                 choices = getattr(chunk, "choices", None)
                 if not isinstance(choices, list):
-                    raise _transient("malformed_response", "stream chunk without choices")
+                    raise transient_error("malformed_response", "stream chunk without choices")
                 for choice in choices:
                     if getattr(choice, "index", 0) != 0:
                         continue
@@ -289,7 +259,7 @@ class OpenAIProvider:
         if finish_reason is None:
             # Every complete stream ends its choice with a finish_reason; without one the
             # text is a truncated answer that must not be stored as if it were whole.
-            raise _transient(
+            raise transient_error(
                 "malformed_response",
                 f"stream ended without finish_reason (request_id={request_id})",
             )
@@ -358,90 +328,15 @@ class OpenAIProvider:
         """
         try:
             return operation()
-        except _SDK_FAILURES as exc:
-            failure = self._translate(exc, mid_stream=mid_stream)
+        except SDK_FAILURES as exc:
+            failure = translate(exc, self._api_key.reveal(), mid_stream=mid_stream)
         raise failure
-
-    def _translate(self, exc: Exception, *, mid_stream: bool) -> LLMError:
-        detail = redact(f"{type(exc).__name__}: {exc}", self._api_key.reveal())
-        if is_refusal(exc):
-            return _permanent(REFUSED_CODE, f"{detail} ({_refusal_reason(exc)})")
-        if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
-            return _transient("timeout", detail)
-        if isinstance(exc, openai.APIConnectionError | httpx2.HTTPError):
-            # A connection that drops after the answer started is a cut-off answer.
-            code = "malformed_response" if mid_stream else "provider_unavailable"
-            return _transient(code, detail)
-        if isinstance(exc, openai.APIStatusError):
-            return _translate_status(exc, detail)
-        if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError):
-            return _transient("malformed_response", detail)
-        if isinstance(exc, openai.APIError):
-            # An error event inside a stream (no HTTP status): the server failed mid-answer.
-            return _transient("provider_unavailable", detail)
-        return _permanent("provider_error", detail)
-
-
-def _refusal_reason(exc: BaseException | None) -> str:
-    """The operator-only reason of an outbound refusal (which address, which rule)."""
-    while exc is not None and not isinstance(exc, OutboundRefused):
-        exc = exc.__cause__ or exc.__context__
-    return exc.reason if exc is not None else "refused"
-
-
-def _translate_status(exc: openai.APIStatusError, detail: str) -> LLMError:
-    status = exc.status_code
-    code = exc.code or ""
-    kind = exc.type or ""
-    detail = f"{detail} (status={status}, request_id={exc.request_id})"
-    # OpenAI reports an empty prepaid balance as a 429, but retrying cannot refill it.
-    if "insufficient_quota" in (code, kind):
-        return _permanent("quota_exhausted", detail)
-    if status == 429:
-        return _transient("rate_limited", detail, _retry_after(exc.response.headers))
-    if status in (408, 409) or status >= 500:
-        return _transient("provider_unavailable", detail, _retry_after(exc.response.headers))
-    if status == 400 and (
-        code == "context_length_exceeded" or "maximum context length" in exc.message
-    ):
-        return _permanent("context_too_long", detail)
-    if status == 401:
-        return _permanent("invalid_api_key", detail)
-    if status == 403:
-        return _permanent("permission_denied", detail)
-    if status == 404:
-        return _permanent("model_not_found", detail)
-    return _permanent("bad_request", detail)
-
-
-def _retry_after(headers: httpx2.Headers) -> float | None:
-    """Seconds to wait from `retry-after-ms`, or `retry-after` as seconds or an HTTP date."""
-    milliseconds = headers.get("retry-after-ms")
-    if milliseconds is not None:
-        try:
-            return max(float(milliseconds) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def _moderation_result(result: object) -> ModerationResult | LLMError:
     """One result of a moderation response body (keyed by API names: `self-harm`)."""
     if not isinstance(result, dict) or not isinstance(result.get("flagged"), bool):
-        return _transient("malformed_response", "moderation result without `flagged`")
+        return transient_error("malformed_response", "moderation result without `flagged`")
     flagged: bool = result["flagged"]
     scores = result.get("category_scores")
     flags = result.get("categories")

@@ -7,16 +7,12 @@ import pytest
 
 from llm.tokens import count_message_tokens
 from tutoring.models import Exercise, LessonVersion
-from tutoring.prompts import (
-    MATERIAL_SHORTENED,
-    PROMPT_VERSION,
-    BuiltPrompt,
-    StudentContext,
-    build_prompt,
-    cache_key,
-    is_solution_unlocked,
-    normalize_question,
-)
+from tutoring.prompting.answer_policy import is_solution_unlocked
+from tutoring.prompting.builder import build_prompt
+from tutoring.prompting.cache_keys import cache_key, normalize_question
+from tutoring.prompting.contract import BuiltPrompt, StudentContext
+from tutoring.prompting.instructions import PROMPT_VERSION
+from tutoring.prompting.trimming import MATERIAL_SHORTENED
 
 MODEL = "gpt-4o-mini"
 PSEUDONYM = "7f1c9a52-4a51-4c1e-9d8e-0c2b1e6f9a11"

@@ -20,7 +20,7 @@ from tutoring.models import (
     Explanation,
     UsageEntry,
 )
-from tutoring.prompts import normalize_question
+from tutoring.prompting.cache_keys import normalize_question
 from tutoring.selectors.classes import taught_classrooms
 from tutoring.services.budgets import next_reset
 

@@ -32,7 +32,8 @@ from tutoring.models import (
     Message,
     TutoringSession,
 )
-from tutoring.prompts import cache_key, is_solution_unlocked
+from tutoring.prompting.answer_policy import is_solution_unlocked
+from tutoring.prompting.cache_keys import cache_key
 from tutoring.safety import pipeline as safety_pipeline
 from tutoring.selectors.classes import teaches
 from tutoring.selectors.sessions import session_current_for_lesson

@@ -39,7 +39,8 @@ from llm import (
 from tutoring.errors import BudgetExhausted
 from tutoring.live.channel import DeltaPublisher
 from tutoring.models import Explanation, SchoolSettings
-from tutoring.prompts import BuiltPrompt, build_prompt
+from tutoring.prompting.builder import build_prompt
+from tutoring.prompting.contract import BuiltPrompt
 from tutoring.safety import pipeline as safety
 from tutoring.services import explanation_states as states
 from tutoring.services import worker_sql as sql

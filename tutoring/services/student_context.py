@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from accounts.models import Membership, School
 from tutoring.models import ExerciseAttempt, TutoringSession
-from tutoring.prompts import StudentContext
+from tutoring.prompting.contract import StudentContext
 from tutoring.services.profiles import profile_get_or_create
 
 
