@@ -9,7 +9,9 @@ import httpx2
 from tests.fakes.openai_server import FakeOpenAI
 
 
-def _chat(base_url: str, user: str) -> None:
+def _chat(base_url: str, user: str, start: threading.Barrier | None = None) -> None:
+    if start is not None:
+        start.wait(10)
     httpx2.post(
         f"{base_url}/chat/completions",
         json={
@@ -23,10 +25,14 @@ def _chat(base_url: str, user: str) -> None:
 
 
 def test_stats_count_chat_calls_in_flight_at_once_and_when_streams_began():
-    with FakeOpenAI(latency=0.3, reply="one two") as fake:
+    # The callers start together and each reply waits 2 s, so all three are in flight at once
+    # even when a loaded machine is slow to start a thread or open a connection.
+    with FakeOpenAI(latency=2.0, reply="one two") as fake:
         root = fake.base_url.removesuffix("/v1")
+        start = threading.Barrier(3)
         callers = [
-            threading.Thread(target=_chat, args=(fake.base_url, f"student-{i}")) for i in range(3)
+            threading.Thread(target=_chat, args=(fake.base_url, f"student-{i}", start))
+            for i in range(3)
         ]
         for caller in callers:
             caller.start()
